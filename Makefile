@@ -1,0 +1,49 @@
+# geowire: `make run` runs the nightly DAG on the sample inbox through Airflow; `make test` runs the suite.
+# Needs only Python 3.11+ and make: uv is bootstrapped through pip when it is missing.
+
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := $(PYTHON) -m uv
+endif
+
+RUN_DATE ?= 2026-01-07
+export AIRFLOW_HOME ?= $(CURDIR)/.airflow
+export GEOWIRE_WAREHOUSE ?= $(CURDIR)/warehouse
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN := sqlite:///$(AIRFLOW_HOME)/airflow.db
+export AIRFLOW__CORE__UNIT_TEST_MODE := False
+
+.PHONY: help setup run test lint bench clean
+
+help:
+	@echo "make run    nightly DAG on the sample inbox, through Airflow, into ./warehouse"
+	@echo "make test   the test suite"
+	@echo "make lint   ruff and mypy"
+
+setup:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+run: setup
+	@mkdir -p "$(AIRFLOW_HOME)"
+	@$(UV) run --frozen airflow db migrate >"$(AIRFLOW_HOME)/db-migrate.log" 2>&1 || (cat "$(AIRFLOW_HOME)/db-migrate.log"; exit 1)
+	$(UV) run --frozen airflow dags test news_nightly $(RUN_DATE) >"$(AIRFLOW_HOME)/dags-test.log" 2>&1 \
+		|| (tail -n 60 "$(AIRFLOW_HOME)/dags-test.log"; exit 1)
+	@echo "Airflow log: $(AIRFLOW_HOME)/dags-test.log"
+	@$(UV) run --frozen geowire summary --warehouse "$(GEOWIRE_WAREHOUSE)" --date $(RUN_DATE)
+	@echo 'Example query: geowire query --warehouse warehouse "select actor_id, name, actor_type, affiliation_id from news.actor_dim order by actor_id"'
+	@$(UV) run --frozen geowire query --warehouse "$(GEOWIRE_WAREHOUSE)" \
+		"select actor_id, name, actor_type, affiliation_id from news.actor_dim order by actor_id"
+
+test: setup
+	$(UV) run --frozen pytest
+
+lint: setup
+	$(UV) run --frozen ruff check pipeline dags tests
+	$(UV) run --frozen mypy
+
+clean:
+	rm -rf "$(AIRFLOW_HOME)" warehouse/parquet warehouse/quarantine warehouse/quality warehouse/runs warehouse/_work \
+		warehouse/geowire.duckdb warehouse/.geowire.duckdb.lock

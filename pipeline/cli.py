@@ -1,0 +1,131 @@
+"""The `geowire` command: the nightly pipeline without Airflow."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.config import Settings
+from pipeline.partition import parse_partition
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console(stderr=True)
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log one line per stage")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+
+
+@app.command()
+def run(
+    inputs: Annotated[list[Path], typer.Option("--input", "-i", help="input files or directories")],
+    warehouse: Annotated[Path, typer.Option(help="warehouse directory")],
+    date: Annotated[str, typer.Option(help="partition date, YYYY-MM-DD")],
+    more_inputs: Annotated[list[Path] | None, typer.Argument(help="more inputs: `--input a b c` works too")] = None,
+    workers: Annotated[int | None, typer.Option(help="processes for the NLP stage")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON on stdout")] = False,
+) -> None:
+    """Run every stage (ingest -> normalize -> extract -> validate -> publish -> load) for one partition."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pipeline.runner import run_pipeline
+
+    try:
+        partition = parse_partition(date)
+    except ValueError as exc:
+        _fail(str(exc))
+    inputs = [*inputs, *(more_inputs or [])]
+    missing = [str(p) for p in inputs if not p.exists()]
+    if missing:
+        _fail(f"input not found: {', '.join(missing)}")
+    settings = Settings.from_env()
+    if workers is not None:
+        settings = replace(settings, workers=workers)
+    with Progress(
+        TextColumn("extract"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task("extract", total=None)
+        try:
+            summary = run_pipeline(inputs, warehouse, partition, settings, progress=lambda n: bar.advance(task, n))
+        except Exception as exc:
+            _fail(f"{type(exc).__name__}: {exc}")
+    if as_json:
+        print(json.dumps(summary, indent=2, sort_keys=True))
+    else:
+        print_summary(summary)
+
+
+def print_summary(summary: dict) -> None:
+    out = Console()
+    table = Table(title=f"geowire run {summary['date']}", show_header=False)
+    table.add_row("inputs read", str(summary["inputs_read"]))
+    table.add_row("articles published", str(summary["articles_published"]))
+    table.add_row("duplicates", str(summary["duplicates"]))
+    reasons = ", ".join(f"{k}={v}" for k, v in summary["quarantined_by_reason"].items())
+    table.add_row("quarantined", f"{summary['quarantined']}" + (f" ({reasons})" if reasons else ""))
+    table.add_row("counts balance", "yes" if summary["counts_balance"] else "NO")
+    for name, n in summary["rows"].items():
+        q = summary["quarantined_rows"].get(name, 0)
+        table.add_row(f"rows {name}", f"{n}" + (f" (+{q} quarantined)" if q else ""))
+    for stage, s in summary["seconds"].items():
+        table.add_row(f"seconds {stage}", f"{s:.2f}")
+    table.add_row("warehouse", summary["warehouse"])
+    out.print(table)
+
+
+def _fail(reason: str) -> None:
+    console.print(f"geowire: error: {reason}", markup=False, highlight=False)
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def summary(
+    warehouse: Annotated[Path, typer.Option(help="warehouse directory")],
+    date: Annotated[str, typer.Option(help="partition date, YYYY-MM-DD")],
+) -> None:
+    """Print the summary of the run that published partition DATE."""
+    path = warehouse / "runs" / f"date={date}" / "summary.json"
+    if not path.exists():
+        _fail(f"no run summary at {path}")
+    print_summary(json.loads(path.read_text(encoding="utf-8")))
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL to run against the warehouse (read-only)")],
+    warehouse: Annotated[Path, typer.Option(help="warehouse directory")],
+) -> None:
+    """Run read-only SQL against `<warehouse>/geowire.duckdb` and print the result as a table."""
+    import duckdb
+
+    from pipeline.warehouse import connect_read_only
+
+    try:
+        with connect_read_only(warehouse) as con:
+            result = con.execute(sql)
+            columns = [d[0] for d in result.description]
+            rows = result.fetchall()
+    except duckdb.Error as exc:
+        _fail(str(exc).splitlines()[0])
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    app()

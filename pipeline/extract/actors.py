@@ -1,0 +1,356 @@
+"""Actor extraction: the project dictionary matched on spaCy tokens, plus the spaCy NER model for
+persons and organisations the dictionary does not know, with their country and office read from
+the surrounding title ("Israeli National Security Advisor Tzachi Hanegbi", "President Iohannis of Romania").
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from pipeline.extract.gazetteer import ActorInfo, Alias, Gazetteer, Title, slugify
+from pipeline.normalize import Article, stable_hash
+
+# A capital after one of these words is a place ("a meeting in Paris"), not its government.
+PLACE_WORDS = frozenset(
+    {
+        "in",
+        "to",
+        "from",
+        "at",
+        "near",
+        "via",
+        "into",
+        "outside",
+        "across",
+        "around",
+        "visit",
+        "visited",
+        "visiting",
+        "visits",
+        "toward",
+        "towards",
+        "through",
+        "between",
+        "and",
+        "of",
+    }
+)
+# A region is an actor only as a bloc ("European allies", "African countries", "the West"); a bare region
+# name ("in Europe", "the Indo-Pacific") is a place.
+BLOC_NOUNS = frozenset(
+    {
+        "allies",
+        "countries",
+        "nations",
+        "states",
+        "partners",
+        "governments",
+        "powers",
+        "capitals",
+        "democracies",
+        "leaders",
+        "members",
+        "counterparts",
+        "neighbors",
+        "neighbours",
+    }
+)
+# Named organisations the model finds are kept when their name says what kind of body they are; forums and
+# working groups ("Climate Working Group", "U.S.-EU Energy Council") are not actors of their own.
+ORG_KEYWORDS = frozenset(
+    {
+        "Commission",
+        "Party",
+        "Front",
+        "Movement",
+        "Brigade",
+        "Brigades",
+        "Militia",
+        "Organization",
+        "Organisation",
+        "Agency",
+        "Foundation",
+        "Federation",
+        "Authority",
+    }
+)
+# Government departments and ministries stand for their country, which the dictionary already codes.
+ORG_EXCLUDED = frozenset(
+    {
+        "Department",
+        "Ministry",
+        "Office",
+        "Administration",
+        "Secretariat",
+        "House",
+        "Cabinet",
+        "Embassy",
+        "Government",
+        "University",
+        "Press",
+        "Post",
+        "News",
+        "Times",
+    }
+)
+_NAME_PREFIXES = frozenset({"Mr.", "Mrs.", "Ms.", "Dr.", "Sir", "Dame", "Lord", "Mr", "Mrs", "Ms", "Dr"})
+
+
+@dataclass(frozen=True)
+class Mention:
+    article_id: str
+    actor_id: str
+    sentence_index: int
+    char_start: int
+    char_end: int
+    text: str
+
+    @property
+    def mention_id(self) -> str:
+        return stable_hash("mention", self.article_id, str(self.char_start), str(self.char_end), self.actor_id)
+
+
+@dataclass
+class ArticleActors:
+    mentions: list[Mention] = field(default_factory=list)
+    actors: dict[str, ActorInfo] = field(default_factory=dict)
+
+
+class ActorExtractor:
+    """Finds actor mentions in articles. Build once per process (it holds the spaCy model)."""
+
+    def __init__(self, nlp: Language, gazetteer: Gazetteer):
+        self.nlp = nlp
+        self.gazetteer = gazetteer
+        self.alias_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self._alias_by_key: dict[int, Alias] = {}
+        for surface, alias in sorted(gazetteer.aliases.items()):
+            key = nlp.vocab.strings.add("ALIAS:" + surface)
+            self._alias_by_key[key] = alias
+            self.alias_matcher.add("ALIAS:" + surface, [nlp.make_doc(surface)])
+        self.title_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self._title_by_key: dict[int, Title] = {}
+        for surface, title in sorted(gazetteer.titles.items()):
+            key = nlp.vocab.strings.add("TITLE:" + surface)
+            self._title_by_key[key] = title
+            self.title_matcher.add("TITLE:" + surface, [nlp.make_doc(surface)])
+
+    def extract_batch(self, articles: Sequence[Article], n_process: int = 1) -> list[ArticleActors]:
+        docs = [self.nlp.make_doc(a.text) for a in articles]
+        # The NER model runs only on sentences with a capitalised name the dictionary does not cover.
+        candidates: list[tuple[int, int]] = []  # (article position, sentence index)
+        dictionary_spans = [self._dictionary_spans(doc) for doc in docs]
+        for pos, (article, doc) in enumerate(zip(articles, docs, strict=True)):
+            covered = {i for span, _ in dictionary_spans[pos] for i in range(span.start, span.end)}
+            for sent in article.sentences:
+                if _has_unknown_name(doc.char_span(sent.start, sent.end, alignment_mode="expand"), covered):
+                    candidates.append((pos, sent.index))
+        texts = [
+            articles[pos].text[articles[pos].sentences[i].start : articles[pos].sentences[i].end]
+            for pos, i in candidates
+        ]
+        entities: dict[int, list[tuple[int, int, str]]] = {}
+        ner = self.nlp.select_pipes(enable=["tok2vec", "ner"]) if "tok2vec" in self.nlp.pipe_names else None
+        try:
+            for (pos, index), sent_doc in zip(
+                candidates, self.nlp.pipe(texts, batch_size=64, n_process=n_process), strict=True
+            ):
+                offset = articles[pos].sentences[index].start
+                entities.setdefault(pos, []).extend(
+                    (offset + e.start_char, offset + e.end_char, e.label_)
+                    for e in sent_doc.ents
+                    if e.label_ in ("PERSON", "ORG")
+                )
+        finally:
+            if ner is not None:
+                ner.restore()
+        return [
+            self._resolve(a, doc, dictionary_spans[pos], entities.get(pos, []))
+            for pos, (a, doc) in enumerate(zip(articles, docs, strict=True))
+        ]
+
+    def _dictionary_spans(self, doc: Doc) -> list[tuple[Span, Alias | Title]]:
+        spans: list[Span] = []
+        for key, start, end in self.alias_matcher(doc):
+            spans.append(Span(doc, start, end, label=key))
+        for key, start, end in self.title_matcher(doc):
+            spans.append(Span(doc, start, end, label=key))
+        out: list[tuple[Span, Alias | Title]] = []
+        for span in filter_spans(spans):  # longest first, so "Taiwan Strait" blocks "Taiwan"
+            entry = self._alias_by_key.get(span.label) or self._title_by_key[span.label]
+            out.append((span, entry))
+        return out
+
+    def _resolve(
+        self, article: Article, doc: Doc, spans: list[tuple[Span, Alias | Title]], entities: list[tuple[int, int, str]]
+    ) -> ArticleActors:
+        starts = [s.start for s in article.sentences]
+        result = ArticleActors()
+        g = self.gazetteer
+        found: list[tuple[int, int, str, bool]] = []  # char_start, char_end, actor_id, ambiguous
+        titles_at: dict[int, tuple[Span, Title]] = {}  # token index just after a title -> the title
+        title_starts: dict[int, Span] = {}
+        for span, entry in spans:
+            if isinstance(entry, Title):
+                titles_at[span.end] = (span, entry)
+                title_starts[span.start] = span
+                continue
+            if entry.actor_id is None:
+                continue
+            if entry.kind == "capital" and not _capital_is_government(doc, span):
+                continue
+            if entry.actor_id.startswith("REG:") and not _is_bloc(doc, span):
+                continue
+            found.append((span.start_char, span.end_char, entry.actor_id, entry.ambiguous))
+        covered = {i for span, _ in spans for i in range(span.start_char, span.end_char)}
+        surnames = {g.actors[a].name.split()[-1]: a for _, _, a, _ in found if a.startswith("PER:")}
+        # Title + surname for people whose surname alone is too common ("President Harris").
+        for end, (_title_span, _) in titles_at.items():
+            if end < len(doc) and doc[end].text in g.titled_surnames:
+                pid = g.titled_surnames[doc[end].text]
+                found.append((doc[end].idx, doc[end].idx + len(doc[end].text), pid, False))
+                surnames.setdefault(doc[end].text, pid)
+        new_actors: dict[str, ActorInfo] = {}
+        # Longer names first, so "Yemi Osinbajo" is known before a later bare "Osinbajo".
+        for start, end, label in sorted(entities, key=lambda e: (-(e[1] - e[0]), e[0])):
+            if any(i in covered for i in range(start, end)):
+                continue
+            span = doc.char_span(start, end, alignment_mode="contract")
+            if span is None or len(span) == 0:
+                continue
+            if label == "PERSON":
+                resolved = self._person(doc, span, titles_at, title_starts, surnames, new_actors)
+            else:
+                resolved = self._organisation(doc, span, new_actors)
+            if resolved is not None:
+                name_span, actor_id = resolved
+                found.append((name_span.start_char, name_span.end_char, actor_id, False))
+                covered.update(range(name_span.start_char, name_span.end_char))
+        unambiguous = {a for _, _, a, amb in found if not amb}
+        for start, end, actor_id, ambiguous in sorted(set(found)):
+            if ambiguous and actor_id not in unambiguous:
+                continue
+            pos = bisect.bisect_right(starts, start) - 1
+            if pos < 0 or end > article.sentences[pos].end:
+                continue  # headings and titles are not sentences: no provenance, no mention
+            result.mentions.append(Mention(article.article_id, actor_id, pos, start, end, article.text[start:end]))
+            result.actors[actor_id] = new_actors.get(actor_id) or g.actors[actor_id]
+        return result
+
+    def _person(
+        self,
+        doc: Doc,
+        span: Span,
+        titles_at: dict[int, tuple[Span, Title]],
+        title_starts: dict[int, Span],
+        surnames: dict[str, str],
+        new_actors: dict[str, ActorInfo],
+    ) -> tuple[Span, str] | None:
+        # Strip a title or honorific the model included in the name.
+        while len(span) > 1:
+            if span[0].text in _NAME_PREFIXES:
+                span = doc[span.start + 1 : span.end]
+            elif span.start in title_starts and title_starts[span.start].end < span.end:
+                span = doc[title_starts[span.start].end : span.end]
+            else:
+                break
+        while len(span) > 1 and span[-1].text in ("'s", "’s"):
+            span = doc[span.start : span.end - 1]
+        if not all(t.is_alpha or t.text in ("-", ".", "'") or "-" in t.text for t in span):
+            return None
+        surname = span[-1].text
+        if surname in surnames:
+            return span, surnames[surname]
+        if surname in self.gazetteer.titled_surnames and span.start in titles_at:
+            return span, self.gazetteer.titled_surnames[surname]
+        title_entry = titles_at.get(span.start)
+        if len(span) < 2 and title_entry is None:
+            return None  # a bare unknown name is too weak a signal
+        name = span.text
+        pid = "PER:" + slugify(name)
+        if pid == "PER:":
+            return None
+        title = title_entry[1] if title_entry else None
+        country, affiliation = self._context_country(doc, title_entry[0].start if title_entry else span.start, span.end)
+        if title and title.affiliation_id:
+            affiliation = title.affiliation_id
+        new_actors[pid] = ActorInfo(
+            pid,
+            name,
+            "person",
+            country_code=country,
+            affiliation_id=affiliation or country,
+            sector=title.sector if title else None,
+            title=title.title if title else None,
+        )
+        surnames[surname] = pid
+        return span, pid
+
+    def _organisation(self, doc: Doc, span: Span, new_actors: dict[str, ActorInfo]) -> tuple[Span, str] | None:
+        if span[0].lower_ == "the":
+            span = doc[span.start + 1 : span.end]
+        words = {t.text for t in span}
+        if len(span) < 2 or not words & ORG_KEYWORDS or words & ORG_EXCLUDED:
+            return None
+        if any(isinstance(entry, Alias) and entry.actor_id for _, entry in self._dictionary_spans(span.as_doc())):
+            return None  # a body named after countries ("U.S.-EU Energy Council") is their forum, not an actor
+        oid = "ORG:" + slugify(span.text)
+        country, affiliation = self._context_country(doc, span.start, span.end)
+        new_actors[oid] = ActorInfo(oid, span.text, "organization", country_code=country, affiliation_id=affiliation)
+        return span, oid
+
+    def _context_country(self, doc: Doc, start: int, end: int) -> tuple[str | None, str | None]:
+        """Country (and IGO affiliation) named just before a title or name ("U.K. Prime Minister",
+        "Israel's", "NATO Secretary General") or just after it ("of Nigeria")."""
+        before = doc[max(0, start - 4) : start]
+        after = doc[end : min(len(doc), end + 4)]
+        candidates: list[str] = []
+        for span, entry in self._dictionary_spans(before.as_doc()) if len(before) else []:
+            if isinstance(entry, Alias) and entry.actor_id and span.end >= len(before) - 1:
+                candidates.append(entry.actor_id)
+        if not candidates and len(after) >= 2 and after[0].lower_ == "of":
+            for span, entry in self._dictionary_spans(after.as_doc()):
+                if isinstance(entry, Alias) and entry.actor_id and span.start == 1:
+                    candidates.append(entry.actor_id)
+        for actor_id in candidates:
+            info = self.gazetteer.actors.get(actor_id)
+            if info is None:
+                continue
+            if info.actor_type == "country":
+                return actor_id, actor_id
+            if info.actor_type == "igo":
+                return None, actor_id
+        return None, None
+
+
+def _capital_is_government(doc: Doc, span: Span) -> bool:
+    """ "Moscow said" is Russia; "in Moscow", "the Paris Agreement", "Beijing Olympics" are not."""
+    if span.start > 0 and doc[span.start - 1].lower_ in PLACE_WORDS | {"the"}:
+        return False
+    return not (span.end < len(doc) and doc[span.end].is_title)
+
+
+def _is_bloc(doc: Doc, span: Span) -> bool:
+    if span[-1].lower_ in BLOC_NOUNS or span[0].lower_ == "the":
+        return True
+    return span.end < len(doc) and doc[span.end].lower_ in BLOC_NOUNS
+
+
+def _has_unknown_name(sent: Span | None, covered: set[int]) -> bool:
+    """Two adjacent capitalised words, not at the sentence start, that the dictionary did not match."""
+    if sent is None:
+        return False
+    previous_title = False
+    for token in sent:
+        is_name = token.is_title and token.is_alpha and token.i not in covered and token.i != sent.start
+        if is_name and previous_title:
+            return True
+        previous_title = is_name
+    return False

@@ -1,0 +1,363 @@
+"""The pipeline's stages as plain functions: ingest -> normalize -> extract -> validate -> publish -> load.
+
+The Airflow DAG calls one function per task and the `geowire run` CLI calls them all in-process. Stages
+hand data to each other through files in `<warehouse>/_work/date=D/` and return small dicts of paths and
+counts (what goes into XCom).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, replace
+from functools import cache
+from pathlib import Path
+
+import pyarrow as pa
+
+from pipeline import contracts, storage
+from pipeline.normalize import Article, Sentence, normalize_record
+from pipeline.records import RawRecord, Reason, quarantine
+
+log = logging.getLogger("geowire")
+ProgressCallback = Callable[[int], None]
+
+# Non-English only when the language model is confident, so that short English texts are never lost.
+NON_ENGLISH_CONFIDENCE = 0.9
+
+
+def _timed(fn):
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        result = fn(*args, **kwargs)
+        result["seconds"] = round(time.perf_counter() - started, 3)
+        log.info("%s %s", fn.__name__, {k: v for k, v in result.items() if not isinstance(v, (dict, list))})
+        return result
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+def _work(warehouse: Path, date: str) -> Path:
+    return storage.work_dir(Path(warehouse), date)
+
+
+# ---------------------------------------------------------------- ingest
+
+
+@_timed
+def ingest(inputs: Sequence[str | Path], warehouse: Path, date: str, max_input_bytes: int) -> dict:
+    """Read every input into raw records; bad inputs go to the input quarantine with their reason."""
+    from pipeline.ingest.inbox import read_inbox
+
+    work = _work(warehouse, date)
+    storage.remove_tree(work)  # a rerun starts from its inputs, never from a previous attempt's leftovers
+    records: list[dict] = []
+    quarantined: list[dict] = []
+    for item in read_inbox(inputs, max_input_bytes):
+        (records if isinstance(item, RawRecord) else quarantined).append(item.to_dict())
+    storage.write_jsonl(work / "raw.jsonl", records)
+    storage.write_jsonl(work / "quarantine_inputs.jsonl", quarantined)
+    return {
+        "work_dir": str(work),
+        "inputs_read": len(records) + len(quarantined),
+        "records": len(records),
+        "quarantined": len(quarantined),
+    }
+
+
+# ---------------------------------------------------------------- normalize
+
+
+@cache
+def _language_identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str) -> tuple[str, float]:
+    lang, prob = _language_identifier().classify(text[:5000])
+    return str(lang), float(prob)
+
+
+def _earlier_articles(warehouse: Path, date: str) -> tuple[dict[str, str], set[str]]:
+    """content_hash -> first article_id, and the article ids, of partitions published before `date`."""
+    import pyarrow.parquet as pq
+
+    hashes: dict[str, str] = {}
+    ids: set[str] = set()
+    for d in storage.published_partitions(warehouse, "articles"):
+        if d >= date:
+            continue
+        path = storage.partition_dir(warehouse, "parquet", "articles", d) / storage.PART_FILE
+        t = pq.read_table(path, columns=["article_id", "content_hash", "duplicate_of"])
+        for aid, h, dup in zip(
+            *(t.column(c).to_pylist() for c in ("article_id", "content_hash", "duplicate_of")), strict=True
+        ):
+            ids.add(aid)
+            if dup is None:
+                hashes.setdefault(h, aid)
+    return hashes, ids
+
+
+@_timed
+def normalize(warehouse: Path, date: str) -> dict:
+    """Raw records -> articles with clean text and sentences; language check; exact duplicates marked."""
+    work = _work(warehouse, date)
+    raw = storage.read_jsonl(work / "raw.jsonl")
+    first_by_hash, earlier_ids = _earlier_articles(Path(warehouse), date)
+    seen_ids: set[str] = set()
+    articles: list[Article] = []
+    quarantined: list[dict] = []
+    same_id: list[dict] = []
+    for row in raw:
+        record = RawRecord(**row)
+        lang, prob = detect_language(record.text)
+        if lang != "en" and prob >= NON_ENGLISH_CONFIDENCE:
+            path, _, line = record.origin.rpartition(":")
+            is_line = line.isdigit()
+            quarantined.append(
+                quarantine(
+                    path if is_line else record.origin,
+                    int(line) if is_line else None,
+                    Reason.NON_ENGLISH,
+                    f"language {lang} (p={prob:.2f}), not en",
+                    record.text,
+                ).to_dict()
+            )
+            continue
+        article = normalize_record(record, language="en")
+        if article.article_id in seen_ids or article.article_id in earlier_ids:
+            same_id.append({"source_id": record.source_id, "origin": record.origin, "article_id": article.article_id})
+            continue
+        seen_ids.add(article.article_id)
+        first = first_by_hash.setdefault(article.content_hash, article.article_id)
+        if first != article.article_id:
+            article = replace(article, duplicate_of=first)
+        articles.append(article)
+    existing_q = storage.read_jsonl(work / "quarantine_inputs.jsonl")
+    storage.write_jsonl(work / "quarantine_inputs.jsonl", existing_q + quarantined)
+    storage.write_jsonl(work / "duplicate_inputs.jsonl", same_id)
+    storage.write_parquet(storage.to_arrow("articles", (_article_row(a) for a in articles)), work / "articles.parquet")
+    storage.write_parquet(_sentence_table(articles), work / "sentences.parquet")
+    return {
+        "articles": len(articles),
+        "duplicates": sum(a.duplicate_of is not None for a in articles) + len(same_id),
+        "quarantined": len(quarantined),
+    }
+
+
+def _article_row(a: Article) -> dict:
+    return {
+        "article_id": a.article_id,
+        "source_id": a.source_id,
+        "source": a.source,
+        "url": a.url,
+        "title": a.title,
+        "published_at": a.published_at,
+        "language": a.language,
+        "text": a.text,
+        "content_hash": a.content_hash,
+        "duplicate_of": a.duplicate_of,
+        "word_count": a.word_count,
+    }
+
+
+def _sentence_table(articles: Sequence[Article]) -> pa.Table:
+    rows = [(a.article_id, s.index, s.start, s.end) for a in articles for s in a.sentences]
+    return pa.table(
+        {
+            "article_id": pa.array([r[0] for r in rows], pa.string()),
+            "sentence_index": pa.array([r[1] for r in rows], pa.int32()),
+            "char_start": pa.array([r[2] for r in rows], pa.int32()),
+            "char_end": pa.array([r[3] for r in rows], pa.int32()),
+        }
+    )
+
+
+def _load_articles(work: Path) -> list[Article]:
+    articles = storage.read_parquet(work / "articles.parquet").to_pylist()
+    sentences: dict[str, list[Sentence]] = {}
+    for s in storage.read_parquet(work / "sentences.parquet").to_pylist():
+        sentences.setdefault(s["article_id"], []).append(Sentence(s["sentence_index"], s["char_start"], s["char_end"]))
+    return [Article(sentences=tuple(sentences.get(a["article_id"], ())), **a) for a in articles]
+
+
+# ---------------------------------------------------------------- extract
+
+
+@cache
+def load_nlp(model: str):
+    import spacy
+
+    try:
+        return spacy.load(model)
+    except OSError as exc:
+        raise RuntimeError(f"spaCy model {model!r} is not installed (set GEOWIRE_SPACY_MODEL): {exc}") from exc
+
+
+def _batches(items: Sequence[Article], size: int) -> Iterator[Sequence[Article]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+@_timed
+def extract(
+    warehouse: Path,
+    date: str,
+    spacy_model: str,
+    batch_size: int = 200,
+    workers: int = 1,
+    progress: ProgressCallback | None = None,
+) -> dict:
+    """Actors and their mentions for every article that is not a duplicate. Events and commitments are
+    written with their full schema (the event coder fills them)."""
+    from pipeline.extract.actors import ActorExtractor
+    from pipeline.extract.gazetteer import load_gazetteer
+
+    work = _work(warehouse, date)
+    articles = [a for a in _load_articles(work) if a.duplicate_of is None]
+    extractor = ActorExtractor(load_nlp(spacy_model), load_gazetteer())
+    mentions: list[dict] = []
+    actors: dict[str, dict] = {}
+    for batch in _batches(articles, batch_size):
+        for result in extractor.extract_batch(batch, n_process=workers):
+            for m in result.mentions:
+                mentions.append(
+                    {
+                        "mention_id": m.mention_id,
+                        "article_id": m.article_id,
+                        "actor_id": m.actor_id,
+                        "sentence_index": m.sentence_index,
+                        "char_start": m.char_start,
+                        "char_end": m.char_end,
+                        "text": m.text,
+                    }
+                )
+            for info in result.actors.values():
+                actors.setdefault(info.actor_id, asdict(info))
+        if progress:
+            progress(len(batch))
+    tables = {
+        "actors": storage.to_arrow("actors", actors.values()),
+        "actor_mentions": storage.to_arrow("actor_mentions", mentions),
+        "events": storage.to_arrow("events", []),
+        "commitments": storage.to_arrow("commitments", []),
+    }
+    for name, table in tables.items():
+        storage.write_parquet(table, work / f"{name}.parquet")
+    return {"articles_extracted": len(articles), **{f"{name}_rows": t.num_rows for name, t in tables.items()}}
+
+
+# ---------------------------------------------------------------- validate
+
+
+@_timed
+def validate(warehouse: Path, date: str) -> dict:
+    """Run the GX suites. Failing rows go to quarantine; a table-level failure stops the run here."""
+    from pipeline.quality import ARTICLE_CHILDREN, QualityGate, QualityGateError, derive_checks, split_rows
+
+    warehouse = Path(warehouse)
+    work = _work(warehouse, date)
+    quality_dir = warehouse / "quality"
+    gate = QualityGate(quality_dir / "data_docs")
+    tables = {name: storage.read_parquet(work / f"{name}.parquet") for name in contracts.table_names()}
+    texts = dict(
+        zip(
+            tables["articles"].column("article_id").to_pylist(),
+            tables["articles"].column("text").to_pylist(),
+            strict=True,
+        )
+    )
+    event_ids = set(tables["events"].column("event_id").to_pylist())
+    stops: dict[str, list[str]] = {}
+    counts: dict[str, dict[str, int]] = {}
+    quarantined_articles: set[str] = set()
+    for name in contracts.table_names():
+        data = tables[name]
+        checked = derive_checks(name, data, texts, event_ids)
+        result, failures, stop = gate.validate(name, checked, run_name=f"date={date}")
+        storage.write_json(quality_dir / f"date={date}" / f"{name}.json", result)
+        if stop:
+            stops[name] = stop
+            continue
+        if name in ARTICLE_CHILDREN and quarantined_articles:
+            for position, aid in enumerate(data.column("article_id").to_pylist()):
+                if aid in quarantined_articles:
+                    failures.setdefault(position, []).append("article quarantined")
+        passed, bad = split_rows(data, failures)
+        if name == "articles":
+            quarantined_articles = set(bad.column("article_id").to_pylist())
+        storage.write_parquet(passed, work / "validated" / f"{name}.parquet")
+        storage.write_parquet(bad, work / "quarantine" / f"{name}.parquet")
+        counts[name] = {"rows_in": data.num_rows, "passed": passed.num_rows, "quarantined": bad.num_rows}
+    gate.build_docs()
+    if stops:
+        details = "; ".join(f"{t}: {', '.join(s)}" for t, s in stops.items())
+        raise QualityGateError(f"partition {date} not published, table-level expectations failed: {details}")
+    return {"tables": counts, "quality_dir": str(quality_dir)}
+
+
+# ---------------------------------------------------------------- publish
+
+
+@_timed
+def publish(warehouse: Path, date: str) -> dict:
+    """Swap the validated partition into place (one rename per table) and file its quarantine."""
+    warehouse = Path(warehouse)
+    work = _work(warehouse, date)
+    validated = {name: work / "validated" / f"{name}.parquet" for name in contracts.table_names()}
+    missing = [str(p) for p in validated.values() if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"nothing validated to publish for {date}: {missing}")
+    articles = storage.read_parquet(validated["articles"])
+    quarantined_rows = {
+        name: storage.read_parquet(work / "quarantine" / f"{name}.parquet").num_rows for name in contracts.table_names()
+    }
+    rows = {name: storage.read_parquet(path).num_rows for name, path in validated.items()}
+    published = storage.publish_partition(validated, warehouse, date)
+    inputs_q = storage.read_jsonl(work / "quarantine_inputs.jsonl")
+    storage.write_jsonl(storage.partition_dir(warehouse, "quarantine", "inputs", date) / "inputs.jsonl", inputs_q)
+    storage.publish_partition(
+        {name: work / "quarantine" / f"{name}.parquet" for name in contracts.table_names()},
+        warehouse,
+        date,
+        area="quarantine",
+    )
+    dup_rows = sum(v is not None for v in articles.column("duplicate_of").to_pylist())
+    same_id = len(storage.read_jsonl(work / "duplicate_inputs.jsonl"))
+    reasons = Counter(q["reason"] for q in inputs_q)
+    if quarantined_rows["articles"]:
+        reasons["failed_quality_gate"] += quarantined_rows["articles"]
+    # Non-English records were read as raw records first, so they are counted once, as raw records.
+    read_at_ingest = len(storage.read_jsonl(work / "raw.jsonl")) + sum(
+        q["reason"] != Reason.NON_ENGLISH for q in inputs_q
+    )
+    return {
+        "inputs_read": read_at_ingest,
+        "articles_published": articles.num_rows - dup_rows,
+        "duplicates": dup_rows + same_id,
+        "quarantined": sum(reasons.values()),
+        "quarantined_by_reason": dict(sorted(reasons.items())),
+        "rows": rows,
+        "quarantined_rows": quarantined_rows,
+        "paths": {name: str(p) for name, p in published.items()},
+    }
+
+
+# ---------------------------------------------------------------- load
+
+
+@_timed
+def load_warehouse(warehouse: Path, date: str) -> dict:
+    """Load the published partition into DuckDB (delete the date, insert it, in one transaction)."""
+    from pipeline.warehouse import load_partition
+
+    warehouse = Path(warehouse)
+    loaded = load_partition(warehouse, date)
+    storage.remove_tree(_work(warehouse, date))
+    return {"database": str(warehouse / "geowire.duckdb"), "rows": loaded}

@@ -1,0 +1,76 @@
+"""Shared fixtures: paths to the repo, the shared material, and builders of input files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+SAMPLE_ARTICLE = SHARED / "corpus" / "sample_article.txt"
+GOLD_ARTICLES = SHARED / "eval" / "dev" / "gold_articles.jsonl"
+SCORER = SHARED / "eval" / "score.py"
+
+
+@pytest.fixture(scope="session")
+def sample_text() -> str:
+    return SAMPLE_ARTICLE.read_text(encoding="utf-8")
+
+
+def write_bad_inbox(root: Path) -> dict[str, int]:
+    """One broken input of every kind the ingester quarantines, plus two good articles.
+    Returns the expected quarantine count per reason."""
+    root.mkdir(parents=True, exist_ok=True)
+    good = {
+        "id": "good-1",
+        "title": "Talks",
+        "text": "The United States and Japan held talks in Tokyo on Tuesday.",
+        "published": "2026-01-06",
+        "source": "test",
+        "url": "https://example.org/a",
+    }
+    (root / "records.jsonl").write_text(
+        json.dumps(good)
+        + "\n"
+        + '{"id": "broken", "text": "unterminated\n'  # malformed_json
+        + json.dumps({"id": "no-text", "title": "x"})
+        + "\n"  # missing_text
+        + json.dumps(["a", "list"])
+        + "\n"  # not_an_object
+        + json.dumps(
+            {
+                "id": "de",
+                "text": "Die Bundesregierung hat heute beschlossen, der Ukraine weitere "
+                "militärische Hilfe zu leisten und die Sanktionen gegen Russland zu verlängern.",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    (root / "empty.txt").write_bytes(b"")
+    (root / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    (root / "latin1.txt").write_bytes("Le président a annoncé l'aide à l'Ukraine. Café crème.".encode("latin-1"))
+    (root / "huge.txt").write_bytes(b"The United States said. " * 50_000)  # over the test's 1 MB limit
+    (root / "notes.docx").write_bytes(b"PK\x03\x04 not an article")
+    (root / "broken.txt.gz").write_bytes(b"\x1f\x8b\x08\x00 this is not gzip data")
+    (root / "bomb.jsonl.gz").write_bytes(gzip.compress(b" " * 3_000_000))  # inflates past the limit
+    (root / "nav.html").write_text("<html><body><nav><a href='/'>Home</a></nav></body></html>", encoding="utf-8")
+    (root / "article.txt").write_text(
+        "NATO allies met in Brussels on Tuesday to discuss support for Ukraine.", encoding="utf-8"
+    )
+    return {
+        "malformed_json": 1,
+        "missing_text": 1,
+        "not_an_object": 1,
+        "non_english": 1,
+        "empty_file": 1,
+        "binary_file": 1,
+        "undecodable_bytes": 1,
+        "too_large": 2,
+        "unsupported_format": 1,
+        "unreadable": 1,
+        "no_main_text": 1,
+    }
