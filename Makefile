@@ -29,7 +29,7 @@ setup:
 run: setup
 	@mkdir -p "$(AIRFLOW_HOME)"
 	@$(UV) run --frozen airflow db migrate >"$(AIRFLOW_HOME)/db-migrate.log" 2>&1 || (cat "$(AIRFLOW_HOME)/db-migrate.log"; exit 1)
-	$(UV) run --frozen airflow dags test news_nightly $(RUN_DATE) >"$(AIRFLOW_HOME)/dags-test.log" 2>&1 \
+	$(UV) run --frozen airflow dags test news_nightly -c '{"partition_date": "$(RUN_DATE)"}' >"$(AIRFLOW_HOME)/dags-test.log" 2>&1 \
 		|| (tail -n 60 "$(AIRFLOW_HOME)/dags-test.log"; exit 1)
 	@echo "Airflow log: $(AIRFLOW_HOME)/dags-test.log"
 	@$(UV) run --frozen geowire summary --warehouse "$(GEOWIRE_WAREHOUSE)" --date $(RUN_DATE)

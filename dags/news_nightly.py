@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task
+from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
 
 from pipeline.config import Settings
 from pipeline.partition import partition_key
@@ -26,8 +26,20 @@ WAREHOUSE_DB = Asset(name="geowire.duckdb", uri=f"file://{_settings.warehouse.re
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,  # one DuckDB file, one writer
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=5), "retry_exponential_backoff": True},
+    default_args={
+        "retries": _settings.task_retries,
+        "retry_delay": timedelta(minutes=5),
+        "retry_exponential_backoff": True,
+    },
     tags=["geowire", "news"],
+    params={
+        "partition_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Reprocess this partition (YYYY-MM-DD) instead of the data interval's",
+        )
+    },
     doc_md=__doc__,
 )
 def news_nightly():
@@ -37,7 +49,12 @@ def news_nightly():
 
         ctx = get_current_context()
         settings = Settings.from_env()
-        date = partition_key(ctx.get("data_interval_start"), ctx.get("data_interval_end"), ctx.get("logical_date"))
+        date = partition_key(
+            ctx.get("data_interval_start"),
+            ctx.get("data_interval_end"),
+            ctx.get("logical_date"),
+            requested=ctx["params"].get("partition_date"),
+        )
         result = stages.ingest(settings.inbox, settings.warehouse, date, settings.max_input_bytes)
         return {
             "date": date,

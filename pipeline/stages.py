@@ -193,11 +193,16 @@ def _load_articles(work: Path) -> list[Article]:
 @cache
 def load_nlp(model: str):
     import spacy
+    from spacy.util import compile_infix_regex
 
     try:
-        return spacy.load(model)
+        nlp = spacy.load(model)
     except OSError as exc:
         raise RuntimeError(f"spaCy model {model!r} is not installed (set GEOWIRE_SPACY_MODEL): {exc}") from exc
+    # Split "U.S.-EU" and "U.S.-led" after the abbreviation, so the country inside is matched.
+    infixes = [*nlp.Defaults.infixes, r"(?<=[A-Z]\.)-(?=[A-Za-z])"]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    return nlp
 
 
 def _batches(items: Sequence[Article], size: int) -> Iterator[Sequence[Article]]:

@@ -12,16 +12,25 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
+from pipeline.cli import app
 from tests.conftest import REPO, SAMPLE_ARTICLE, write_bad_inbox
 
 DATE = "2026-01-07"
 
 
-def geowire(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True, cwd=REPO, env=env
-    )
+def geowire(*args: str) -> subprocess.CompletedProcess:
+    """The real command in its own process: exit codes and stderr as a user sees them."""
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True, cwd=REPO)
+
+
+def geowire_in_process(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The same command through Typer's runner in this process, so the heavy imports are paid once."""
+    result = CliRunner().invoke(app, list(args), env=env)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 def parquet_hashes(warehouse: Path) -> dict[str, str]:
@@ -42,7 +51,7 @@ def sample_run(tmp_path_factory):
     first = geowire("run", "--input", str(inbox), "--warehouse", str(warehouse), "--date", DATE, "--json")
     assert first.returncode == 0, first.stderr
     hashes = parquet_hashes(warehouse)
-    second = geowire("run", "--input", str(inbox), "--warehouse", str(warehouse), "--date", DATE, "--json")
+    second = geowire_in_process("run", "--input", str(inbox), "--warehouse", str(warehouse), "--date", DATE, "--json")
     assert second.returncode == 0, second.stderr
     return warehouse, json.loads(first.stdout), json.loads(second.stdout), hashes
 
@@ -106,9 +115,16 @@ def test_sample_actors_in_duckdb(sample_run):
 def test_bad_inputs_are_quarantined_and_counted(tmp_path):
     expected = write_bad_inbox(tmp_path / "inbox")
     warehouse = tmp_path / "wh"
-    env = {**__import__("os").environ, "GEOWIRE_MAX_INPUT_BYTES": str(1024 * 1024)}
-    result = geowire(
-        "run", "--input", str(tmp_path / "inbox"), "--warehouse", str(warehouse), "--date", DATE, "--json", env=env
+    result = geowire_in_process(
+        "run",
+        "--input",
+        str(tmp_path / "inbox"),
+        "--warehouse",
+        str(warehouse),
+        "--date",
+        DATE,
+        "--json",
+        env={"GEOWIRE_MAX_INPUT_BYTES": str(1024 * 1024)},
     )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
@@ -139,11 +155,12 @@ def test_duplicates_within_and_across_partitions(tmp_path):
         encoding="utf-8",
     )
     warehouse = tmp_path / "wh"
-    assert geowire("run", "--input", str(inbox), "--warehouse", str(warehouse), "--date", "2026-01-06").returncode == 0
+    first = geowire_in_process("run", "--input", str(inbox), "--warehouse", str(warehouse), "--date", "2026-01-06")
+    assert first.returncode == 0, first.stderr
     later = tmp_path / "later"
     later.mkdir()
     (later / "b.jsonl").write_text(json.dumps({"id": "9", "text": text, "source": "third"}) + "\n", encoding="utf-8")
-    result = geowire("run", "--input", str(later), "--warehouse", str(warehouse), "--date", DATE, "--json")
+    result = geowire_in_process("run", "--input", str(later), "--warehouse", str(warehouse), "--date", DATE, "--json")
     assert json.loads(result.stdout)["duplicates"] == 1
     first = pq.read_table(warehouse / "parquet" / "articles" / "date=2026-01-06" / "part-0.parquet").to_pylist()
     second = pq.read_table(warehouse / "parquet" / "articles" / f"date={DATE}" / "part-0.parquet").to_pylist()

@@ -25,6 +25,13 @@ def test_empty_interval_uses_the_logical_date():
     assert partition_key(None, None, moment) == "2026-01-07"
 
 
+def test_requested_partition_wins():
+    start = datetime(2026, 1, 5, 2, tzinfo=UTC)
+    assert partition_key(start, start + timedelta(days=1), start, requested="2026-01-07") == "2026-01-07"
+    with pytest.raises(ValueError):
+        partition_key(start, start + timedelta(days=1), start, requested="7 Jan")
+
+
 def test_no_date_at_all_is_an_error():
     with pytest.raises(ValueError):
         partition_key(None, None, None)

@@ -177,16 +177,13 @@ class ActorExtractor:
         ]
 
     def _dictionary_spans(self, doc: Doc) -> list[tuple[Span, Alias | Title]]:
-        spans: list[Span] = []
-        for key, start, end in self.alias_matcher(doc):
-            spans.append(Span(doc, start, end, label=key))
-        for key, start, end in self.title_matcher(doc):
-            spans.append(Span(doc, start, end, label=key))
+        """Longest dictionary matches ("Taiwan Strait" blocks "Taiwan"). Titles and aliases are matched apart,
+        so the title "NATO Secretary General" does not hide the mention of NATO inside it."""
         out: list[tuple[Span, Alias | Title]] = []
-        for span in filter_spans(spans):  # longest first, so "Taiwan Strait" blocks "Taiwan"
-            entry = self._alias_by_key.get(span.label) or self._title_by_key[span.label]
-            out.append((span, entry))
-        return out
+        for matcher, entries in ((self.alias_matcher, self._alias_by_key), (self.title_matcher, self._title_by_key)):
+            spans = [Span(doc, start, end, label=key) for key, start, end in matcher(doc)]
+            out.extend((span, entries[span.label]) for span in filter_spans(spans))
+        return sorted(out, key=lambda item: (item[0].start, item[0].end))
 
     def _resolve(
         self, article: Article, doc: Doc, spans: list[tuple[Span, Alias | Title]], entities: list[tuple[int, int, str]]
@@ -233,6 +230,10 @@ class ActorExtractor:
                 name_span, actor_id = resolved
                 found.append((name_span.start_char, name_span.end_char, actor_id, False))
                 covered.update(range(name_span.start_char, name_span.end_char))
+        # A bare surname after the full name is the same person ("President Tomas Brevik ... Brevik said").
+        for token in doc:
+            if token.text in surnames and token.is_title and token.idx not in covered:
+                found.append((token.idx, token.idx + len(token.text), surnames[token.text], False))
         unambiguous = {a for _, _, a, amb in found if not amb}
         for start, end, actor_id, ambiguous in sorted(set(found)):
             if ambiguous and actor_id not in unambiguous:
@@ -299,6 +300,8 @@ class ActorExtractor:
         words = {t.text for t in span}
         if len(span) < 2 or not words & ORG_KEYWORDS or words & ORG_EXCLUDED:
             return None
+        if not all(t.is_alpha or t.text in ("-", "&") for t in span):
+            return None  # "Delegation of Authority Under Section 506(a)(1" is a document title
         if any(isinstance(entry, Alias) and entry.actor_id for _, entry in self._dictionary_spans(span.as_doc())):
             return None  # a body named after countries ("U.S.-EU Energy Council") is their forum, not an actor
         oid = "ORG:" + slugify(span.text)
@@ -307,26 +310,30 @@ class ActorExtractor:
         return span, oid
 
     def _context_country(self, doc: Doc, start: int, end: int) -> tuple[str | None, str | None]:
-        """Country (and IGO affiliation) named just before a title or name ("U.K. Prime Minister",
-        "Israel's", "NATO Secretary General") or just after it ("of Nigeria")."""
-        before = doc[max(0, start - 4) : start]
-        after = doc[end : min(len(doc), end + 4)]
-        candidates: list[str] = []
-        for span, entry in self._dictionary_spans(before.as_doc()) if len(before) else []:
-            if isinstance(entry, Alias) and entry.actor_id and span.end >= len(before) - 1:
-                candidates.append(entry.actor_id)
-        if not candidates and len(after) >= 2 and after[0].lower_ == "of":
+        """Country (or IGO) named right before a title or name ("U.K. Prime Minister", "Israel's",
+        "NATO Secretary General") or right after it ("of Nigeria"): (country_code, affiliation_id)."""
+        before_end = start - 1 if start > 0 and doc[start - 1].text in ("'s", "’s") else start
+        before = doc[max(0, before_end - 4) : before_end]
+        for span, entry in reversed(self._dictionary_spans(before.as_doc()) if len(before) else []):
+            if span.end == len(before) and isinstance(entry, Alias):
+                found = self._country_or_igo(entry.actor_id)
+                if found != (None, None):
+                    return found
+        after = doc[end : min(len(doc), end + 5)]
+        if len(after) >= 2 and after[0].lower_ == "of":
             for span, entry in self._dictionary_spans(after.as_doc()):
-                if isinstance(entry, Alias) and entry.actor_id and span.start == 1:
-                    candidates.append(entry.actor_id)
-        for actor_id in candidates:
-            info = self.gazetteer.actors.get(actor_id)
-            if info is None:
-                continue
-            if info.actor_type == "country":
-                return actor_id, actor_id
-            if info.actor_type == "igo":
-                return None, actor_id
+                if span.start in (1, 2) and isinstance(entry, Alias):  # "of Norway", "of the United States"
+                    return self._country_or_igo(entry.actor_id)
+        return None, None
+
+    def _country_or_igo(self, actor_id: str | None) -> tuple[str | None, str | None]:
+        info = self.gazetteer.actors.get(actor_id) if actor_id else None
+        if info is None:
+            return None, None
+        if info.actor_type == "country":
+            return info.actor_id, info.actor_id
+        if info.actor_type == "igo":
+            return None, info.actor_id
         return None, None
 
 
