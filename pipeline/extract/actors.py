@@ -142,39 +142,29 @@ class ActorExtractor:
             self._title_by_key[key] = title
             self.title_matcher.add("TITLE:" + surface, [nlp.make_doc(surface)])
 
-    def extract_batch(self, articles: Sequence[Article], n_process: int = 1) -> list[ArticleActors]:
-        docs = [self.nlp.make_doc(a.text) for a in articles]
-        # The NER model runs only on sentences with a capitalised name the dictionary does not cover.
-        candidates: list[tuple[int, int]] = []  # (article position, sentence index)
-        dictionary_spans = [self._dictionary_spans(doc) for doc in docs]
-        for pos, (article, doc) in enumerate(zip(articles, docs, strict=True)):
-            covered = {i for span, _ in dictionary_spans[pos] for i in range(span.start, span.end)}
-            for sent in article.sentences:
-                if _has_unknown_name(doc.char_span(sent.start, sent.end, alignment_mode="expand"), covered):
-                    candidates.append((pos, sent.index))
-        texts = [
-            articles[pos].text[articles[pos].sentences[i].start : articles[pos].sentences[i].end]
-            for pos, i in candidates
+    def sentences_needing_ner(self, article: Article, doc: Doc, spans: list[tuple[Span, Alias | Title]]) -> set[int]:
+        """Sentences with a capitalised name the dictionary does not cover: only these go to the NER model."""
+        covered = {i for span, _ in spans for i in range(span.start, span.end)}
+        return {
+            s.index
+            for s in article.sentences
+            if _has_unknown_name(doc.char_span(s.start, s.end, alignment_mode="expand"), covered)
+        }
+
+    def resolve(
+        self, article: Article, doc: Doc, spans: list[tuple[Span, Alias | Title]], parsed: dict[int, Doc]
+    ) -> ArticleActors:
+        """Mentions of one article from its dictionary matches and the entities of its parsed sentences."""
+        entities = [
+            (article.sentences[i].start + e.start_char, article.sentences[i].start + e.end_char, e.label_)
+            for i, sent_doc in parsed.items()
+            for e in sent_doc.ents
+            if e.label_ in ("PERSON", "ORG")
         ]
-        entities: dict[int, list[tuple[int, int, str]]] = {}
-        ner = self.nlp.select_pipes(enable=["tok2vec", "ner"]) if "tok2vec" in self.nlp.pipe_names else None
-        try:
-            for (pos, index), sent_doc in zip(
-                candidates, self.nlp.pipe(texts, batch_size=64, n_process=n_process), strict=True
-            ):
-                offset = articles[pos].sentences[index].start
-                entities.setdefault(pos, []).extend(
-                    (offset + e.start_char, offset + e.end_char, e.label_)
-                    for e in sent_doc.ents
-                    if e.label_ in ("PERSON", "ORG")
-                )
-        finally:
-            if ner is not None:
-                ner.restore()
-        return [
-            self._resolve(a, doc, dictionary_spans[pos], entities.get(pos, []))
-            for pos, (a, doc) in enumerate(zip(articles, docs, strict=True))
-        ]
+        return self._resolve(article, doc, spans, entities)
+
+    def dictionary_spans(self, doc: Doc) -> list[tuple[Span, Alias | Title]]:
+        return self._dictionary_spans(doc)
 
     def _dictionary_spans(self, doc: Doc) -> list[tuple[Span, Alias | Title]]:
         """Longest dictionary matches ("Taiwan Strait" blocks "Taiwan"). Titles and aliases are matched apart,

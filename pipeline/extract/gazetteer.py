@@ -53,6 +53,8 @@ class Gazetteer:
     titles: dict[str, Title] = field(default_factory=dict)
     # Surnames safe only after a title ("President Harris"): surname -> person id.
     titled_surnames: dict[str, str] = field(default_factory=dict)
+    # Places (places.yaml) with the country they lie in, for events' location_country.
+    place_countries: dict[str, str] = field(default_factory=dict)
     # Aliases claimed by two actors; the first one keeps it. A test keeps this empty.
     conflicts: list[tuple[str, str | None, str | None]] = field(default_factory=list)
 
@@ -128,6 +130,8 @@ def load_gazetteer() -> Gazetteer:
     for name in ("places.yaml", "non_actors.yaml"):
         for entry in _load(name):
             g.add_alias(Alias(entry["name"], None, "place"))
+            if entry.get("country"):
+                g.place_countries[entry["name"]] = entry["country"]
     for entry in _load("titles.yaml"):
         for surface in [entry["title"], *(entry.get("aliases") or [])]:
             g.titles.setdefault(surface, Title(surface, entry["title"], entry.get("sector"), entry.get("affiliation")))

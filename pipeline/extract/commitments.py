@@ -1,0 +1,156 @@
+"""Commitments from the events that express a promise, guarantee, agreement, signature, ratification or aid
+given: one per distinct thing promised, with donors, recipients, category, amount, status and conditions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from pipeline.extract.events import CodedEvent
+from pipeline.normalize import stable_hash
+
+DATA_FILE = Path(__file__).resolve().parent / "data" / "commitments.yaml"
+COMMITTING_TYPES = ("AGREE", "SUPPORT", "AID", "SANCTION")
+STATUS_BY_TYPE = {"AID": "delivered", "SUPPORT": "signed", "SANCTION": "pledged", "AGREE": "pledged"}
+
+
+@dataclass(frozen=True)
+class CommitmentRules:
+    categories: list[dict]
+    currencies: dict[str, str]
+    multipliers: dict[str, float]
+    condition: re.Pattern
+    ratification: re.Pattern
+    time_horizon: re.Pattern
+    amount: re.Pattern
+
+
+@cache
+def load_rules() -> CommitmentRules:
+    raw = yaml.load(DATA_FILE.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    currencies = {str(k): v for k, v in raw["currencies"].items()}
+    multipliers = {str(k): float(v) for k, v in raw["multipliers"].items()}
+    symbol = "|".join(re.escape(c) for c in sorted(currencies, key=len, reverse=True))
+    mult = "|".join(sorted(multipliers, key=len, reverse=True))
+    number = r"\d+(?:[.,]\d+)*"
+    amount = re.compile(
+        rf"(?:(?P<pre>{symbol})\s?(?P<n1>{number})\s?(?P<m1>{mult})?\b"
+        rf"|(?P<n2>{number})\s?(?P<m2>{mult})?\s?(?P<post>{symbol})\b)"
+    )
+    openers = "|".join(re.escape(o) for o in sorted(raw["condition_openers"], key=len, reverse=True))
+    return CommitmentRules(
+        categories=raw["categories"], currencies=currencies, multipliers=multipliers,
+        condition=re.compile(rf"\b(?:{openers})\b[^.;]*", re.I),
+        ratification=re.compile(r"\b(?:" + "|".join(raw["ratification_words"]) + r")\b[^.;]*", re.I),
+        time_horizon=re.compile("|".join(raw["time_horizon_patterns"]), re.I), amount=amount,
+    )  # fmt: skip
+
+
+def _has(text: str, word: str) -> bool:
+    return re.search(r"\b" + re.escape(word), text) is not None
+
+
+def categorize(text: str) -> list[tuple[str, str | None]]:
+    """Every (category, subtype) whose words occur in `text`, in the data file's order."""
+    lowered = text.lower()
+    found: list[tuple[str, str | None]] = []
+    for cat in load_rules().categories:
+        subtype = next(
+            (
+                name
+                for name, words in (cat.get("subtypes") or {}).items()
+                if any(_has(lowered, w.strip()) for w in words)
+            ),
+            None,
+        )
+        if subtype or any(_has(lowered, w) for w in cat.get("words") or []):
+            found.append((cat["category"], subtype))
+    return found
+
+
+def parse_amount(text: str) -> tuple[float | None, str | None]:
+    rules = load_rules()
+    for m in rules.amount.finditer(text):
+        number = m.group("n1") or m.group("n2")
+        mult = m.group("m1") or m.group("m2")
+        symbol = m.group("pre") or m.group("post")
+        if not number or (not mult and float(number.replace(",", "")) < 1000):
+            continue  # "$5" alone is rarely the commitment; "$200 million" is
+        value = (
+            float(number.replace(",", ""))
+            if number.count(",") != 1 or len(number.split(",")[1]) == 3
+            else float(number.replace(",", "."))
+        )
+        return value * rules.multipliers.get(mult or "", 1.0), rules.currencies[symbol]
+    return None, None
+
+
+def _quantity(text: str) -> int | None:
+    m = re.search(
+        r"\b(\d{1,6})\s+(?:[A-Z][\w-]*\s+){0,3}(?:systems?|tanks?|vehicles?|carriers?|howitzers?|"
+        r"launchers?|aircraft|jets?|helicopters?|missiles?|drones?|rounds?|shells?|batteries)\b",
+        text,
+    )
+    return int(m.group(1)) if m else None
+
+
+def code_commitments(events: list[CodedEvent], text: str, sentences) -> list[dict]:
+    rules = load_rules()
+    rows: list[dict] = []
+    for event in events:
+        if event.event_type not in COMMITTING_TYPES:
+            continue
+        object_text = event.object_text or event.evidence
+        categories = categorize(object_text) or (categorize(event.evidence) if event.event_type == "AID" else [])
+        # A plan or promise counts when it names something concrete ("aim to establish military hubs").
+        if (
+            not event.commitment_status
+            and event.event_type != "AID"
+            and not (event.event_type == "AGREE" and event.modality == "future" and categories)
+        ):
+            continue
+        amount, currency = parse_amount(event.evidence)
+        if not categories and amount is not None:
+            categories = [("financial", None)]
+        if event.event_type == "SANCTION":
+            categories = [("sanctions", None)]
+        status = event.commitment_status or STATUS_BY_TYPE[event.event_type]
+        if event.event_type == "AID" and event.modality == "asserted":
+            status = "delivered"
+        condition = rules.condition.search(event.evidence)
+        horizon = rules.time_horizon.search(event.evidence)
+        for category, subtype in categories:
+            rows.append({
+                "commitment_id": stable_hash("commitment", event.event_id, category, subtype or ""),
+                "event_id": event.event_id, "article_id": event.article_id,
+                "sentence_index": event.sentence_index, "char_start": event.char_start, "char_end": event.char_end,
+                "evidence": event.evidence, "donor_actor_ids": event.source_actor_ids,
+                "recipient_actor_ids": event.target_actor_ids, "category": category, "subtype": subtype,
+                "description": object_text.strip() or event.trigger, "items": None,
+                "quantity": _quantity(event.evidence), "amount": amount if category == "financial" or amount else None,
+                "currency": currency if amount is not None else None, "status": status,
+                "conditions": condition.group(0).strip() if condition else None,
+                "time_horizon": horizon.group(0) if horizon else None, "announced_date": event.event_date,
+                "confidence": round(event.confidence * 0.9, 3),
+            })  # fmt: skip
+    _ratification_conditions(rows, text, sentences, rules)
+    return rows
+
+
+def _ratification_conditions(rows: list[dict], text: str, sentences, rules: CommitmentRules) -> None:
+    """ "...the need for ratification of these commitments by each country" makes ratification a condition
+    of the commitments announced before it in the article."""
+    for sentence in sentences:
+        evidence = text[sentence.start : sentence.end]
+        m = rules.ratification.search(evidence)
+        if not m or not re.search(
+            r"\b(?:these|the|their|its)\s+(?:commitments?|guarantees?|agreements?|pledges?)", evidence, re.I
+        ):
+            continue
+        for row in rows:
+            if row["sentence_index"] < sentence.index and row["status"] in ("pledged", "agreed", "signed"):
+                row["conditions"] = "; ".join(filter(None, [row["conditions"], m.group(0).strip()]))

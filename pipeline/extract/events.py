@@ -1,0 +1,485 @@
+"""Event coding from spaCy dependency parses: PLOVER type and CAMEO code from the trigger lexicon, sources
+from subjects (agents of passives, conjunctions, collectives resolved to actors named before), targets from
+objects and prepositional recipients, nominal events ("Russia's invasion of Ukraine"), modality from the verb
+chain. One event per distinct act in an article: a restatement adds nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from spacy.tokens import Doc, Token
+
+from pipeline.extract.dates import resolve_date
+from pipeline.extract.gazetteer import ActorInfo, Gazetteer
+from pipeline.extract.lexicon import QUAD_CLASS, Lexicon, Trigger
+from pipeline.normalize import stable_hash
+
+SUBJECTS = ("nsubj", "nsubjpass", "csubj")
+OBJECTS = ("dobj", "dative", "attr", "oprd")
+# Subjects that stand for actors named earlier: "the coalition", "the allies", "the two leaders", "they".
+COLLECTIVE_HEADS = frozenset(
+    {
+        "coalition",
+        "allies",
+        "leaders",
+        "sides",
+        "countries",
+        "nations",
+        "partners",
+        "governments",
+        "parties",
+        "members",
+        "they",
+        "both",
+        "we",
+        "delegations",
+        "ministers",
+        "officials",
+        "counterparts",
+        "states",
+    }
+)
+PERSON_PRONOUNS = frozenset({"he", "she"})
+OFFICE_HEADS = frozenset(
+    {
+        "president",
+        "minister",
+        "secretary",
+        "chancellor",
+        "premier",
+        "king",
+        "leader",
+        "ambassador",
+        "advisor",
+        "adviser",
+    }
+)
+# "with the U.K. and France taking a leading role": the actors who actually act.
+LEADING_VERBS = frozenset({"take", "play", "lead", "spearhead", "head"})
+
+
+@dataclass
+class ActorSpanIndex:
+    """Actor ids by token position in one parsed sentence."""
+
+    by_token: dict[int, str] = field(default_factory=dict)
+
+    def actors_in(self, tokens) -> list[str]:
+        out: list[str] = []
+        for t in tokens:
+            actor = self.by_token.get(t.i)
+            if actor and actor not in out:
+                out.append(actor)
+        return out
+
+
+@dataclass
+class CodedEvent:
+    event_id: str
+    article_id: str
+    sentence_index: int
+    char_start: int
+    char_end: int
+    evidence: str
+    trigger: str
+    event_type: str
+    event_mode: str | None
+    context: list[str]
+    cameo_code: str
+    cameo_root: str
+    quad_class: int
+    goldstein: float
+    source_actor_ids: list[str]
+    target_actor_ids: list[str]
+    location: str | None
+    location_country: str | None
+    event_date: date
+    modality: str
+    confidence: float
+    # Not published: what the commitment coder needs.
+    commitment_status: str | None = None
+    object_text: str = ""
+
+    def row(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("commitment_status", "object_text")}
+
+
+class ArticleContext:
+    """What the coder remembers while reading one article: persons and actors seen, the last event."""
+
+    def __init__(self, actors: dict[str, ActorInfo]):
+        self.actors = actors
+        self.persons_seen: list[str] = []
+        self.actors_seen: list[str] = []
+        self.last_participants: list[str] = []
+
+    def see(self, actor_ids: list[str]) -> None:
+        for a in actor_ids:
+            self.actors_seen.append(a)
+            if a.startswith("PER:"):
+                self.persons_seen.append(a)
+
+    def resolve_collective(self, head: Token) -> list[str]:
+        word = head.lower_
+        if word in PERSON_PRONOUNS:
+            return self.persons_seen[-1:]
+        if word in OFFICE_HEADS:
+            title = " ".join(t.text for t in head.subtree if t.is_alpha and t.lower_ != "the").lower()
+            for pid in reversed(self.persons_seen):
+                info = self.actors.get(pid)
+                if info and info.title and info.title.lower() in title:
+                    return [pid]
+            return self.persons_seen[-1:] if word == "president" else []
+        if word in COLLECTIVE_HEADS:
+            if self.last_participants:
+                return list(self.last_participants)
+            recent = [a for a in self.actors_seen[-8:] if not a.startswith("PER:")]
+            return list(dict.fromkeys(recent))
+        return []
+
+
+class EventCoder:
+    def __init__(self, lexicon: Lexicon, gazetteer: Gazetteer):
+        self.lexicon = lexicon
+        self.gazetteer = gazetteer
+
+    def is_candidate(self, words: list[str]) -> bool:
+        """Cheap pre-filter: a trigger word form occurs in the sentence."""
+        forms = self.lexicon.surface_forms
+        return any(w in forms for w in words)
+
+    def affiliation(self, actor_id: str, actors: dict[str, ActorInfo]) -> str:
+        info = actors.get(actor_id)
+        if info and info.actor_type in ("person", "organization"):
+            return info.affiliation_id or info.country_code or actor_id
+        return actor_id
+
+    # ------------------------------------------------------------------ one sentence
+
+    def code_sentence(self, sent: Doc, index: ActorSpanIndex, ctx: ArticleContext) -> list[dict]:
+        """Raw events of one parsed sentence: dicts with trigger token, type, code, sources, targets, modality."""
+        lex = self.lexicon
+        found: list[dict] = []
+        consumed: set[int] = set()
+        for token in sent:
+            if token.i in consumed:
+                continue
+            lemma = token.lemma_.lower()
+            if token.dep_ in ("amod", "compound"):
+                event = None  # "protected facilities", "the attacked city": modifiers, not acts
+            elif token.pos_ in ("VERB", "AUX") and (lemma in lex.verbs or lemma in lex.support_verbs):
+                event = self._verb_event(token, lemma, index, ctx, consumed)
+            elif token.pos_ in ("NOUN", "PROPN") and lemma in lex.nouns:
+                event = self._noun_event(token, lex.nouns[lemma], index, ctx)
+            else:
+                event = None
+            if event:
+                found.append(event)
+        return found
+
+    def _pick_verb_entry(self, token: Token, lemma: str) -> Trigger | None:
+        entries = self.lexicon.verbs.get(lemma, [])
+        children = {c.lemma_.lower() for c in token.children if c.dep_ in ("prt", "prep", "advmod")}
+        with_particle = [e for e in entries if e.particle and e.particle in children]
+        if with_particle:
+            return with_particle[0]
+        plain = [e for e in entries if not e.particle]
+        return plain[0] if plain else None
+
+    def _verb_event(
+        self, token: Token, lemma: str, index: ActorSpanIndex, ctx: ArticleContext, consumed: set[int]
+    ) -> dict | None:
+        lex = self.lexicon
+        entry = self._pick_verb_entry(token, lemma)
+        # A light verb with a noun-trigger object codes the noun's event ("held talks", "imposed sanctions").
+        if lemma in lex.support_verbs:
+            for obj in (c for c in token.children if c.dep_ in OBJECTS):
+                if obj.lemma_.lower() in lex.nouns:
+                    consumed.add(obj.i)
+                    return self._build(token, lex.nouns[obj.lemma_.lower()], obj, index, ctx, object_token=obj)
+        if entry is None or lemma in lex.reporting_verbs:
+            return None
+        complements = [c for c in token.children if c.dep_ in ("xcomp", "ccomp") and self._is_trigger(c)]
+        if complements and entry.complement == "defer":
+            return None  # the complement is coded, with this verb's future and commitment passed down
+        if complements and entry.complement == "absorb":
+            consumed.update(c.i for c in complements)
+        return self._build(token, entry, token, index, ctx)
+
+    def _is_trigger(self, token: Token) -> bool:
+        lemma = token.lemma_.lower()
+        if lemma in self.lexicon.verbs and lemma not in self.lexicon.reporting_verbs:
+            return True
+        return lemma in self.lexicon.support_verbs and any(
+            c.dep_ in OBJECTS and c.lemma_.lower() in self.lexicon.nouns for c in token.children
+        )
+
+    def _noun_event(self, token: Token, entry: Trigger, index: ActorSpanIndex, ctx: ArticleContext) -> dict | None:
+        head = token.head
+        if token.dep_ in OBJECTS and (
+            head.lemma_.lower() in self.lexicon.verbs or head.lemma_.lower() in self.lexicon.support_verbs
+        ):
+            return None  # coded with its verb
+        for child in token.children:
+            if child.dep_ == "prep" and child.lemma_.lower() in entry.prep_override:
+                override = entry.prep_override[child.lemma_.lower()]
+                entry = Trigger(
+                    **{**entry.__dict__, **{k: (tuple(v) if isinstance(v, list) else v) for k, v in override.items()}}
+                )
+        sources = self._noun_roles(token, entry.source_from, index)
+        if not sources:
+            return None  # "the war", "threats to security": a noun alone names no act
+        targets = [a for a in self._noun_roles(token, entry.target_from, index) if a not in sources]
+        return self._finish(token, entry, token, sources, targets, self._modality(token, entry), 0.55)
+
+    def _noun_roles(self, token: Token, roles: tuple[str, ...], index: ActorSpanIndex) -> list[str]:
+        out: list[str] = []
+        for child in token.children:
+            for role in roles:
+                if role == "poss" and child.dep_ == "poss" or role in ("amod", "compound") and child.dep_ == role:
+                    out += index.actors_in(child.subtree)
+                elif role.startswith("prep_") and child.dep_ == "prep" and child.lemma_.lower() == role[5:]:
+                    out += index.actors_in(child.subtree)
+        return list(dict.fromkeys(out))
+
+    # ------------------------------------------------------------------ roles
+
+    def _subject(self, verb: Token) -> tuple[list[Token], bool]:
+        """The subject tokens of a verb, climbing through xcomp/conj/advcl/relcl; and whether it is passive."""
+        current = verb
+        for _ in range(6):
+            subjects = [c for c in current.children if c.dep_ in SUBJECTS]
+            if subjects:
+                return subjects, any(s.dep_ == "nsubjpass" for s in subjects)
+            if current.dep_ == "relcl":
+                return [current.head], False
+            if current.dep_ in ("xcomp", "conj", "advcl", "ccomp", "acl", "pcomp") and current.head is not current:
+                current = current.head
+                continue
+            break
+        return [], False
+
+    def _build(
+        self,
+        token: Token,
+        entry: Trigger,
+        trigger_token: Token,
+        index: ActorSpanIndex,
+        ctx: ArticleContext,
+        object_token: Token | None = None,
+    ) -> dict | None:
+        verb = token
+        subjects, passive = self._subject(verb)
+        sources: list[str] = []
+        targets: list[str] = []
+        confidence = 0.75
+        agent = [c for c in verb.children if c.dep_ == "agent"]
+        if passive and agent:
+            sources = index.actors_in(t for a in agent for t in a.subtree)
+            targets = index.actors_in(t for s in subjects for t in s.subtree)
+        else:
+            for s in subjects:
+                sources += index.actors_in(s.subtree)
+            if not sources and subjects:
+                leading = self._leading_actors(verb, index)
+                sources = leading or ctx.resolve_collective(subjects[0])
+                confidence = 0.6
+        leading = self._leading_actors(verb, index)
+        if leading and not [a for a in sources if a in leading]:
+            sources = leading  # "the allies aim to ..., with the U.K. and France taking a leading role"
+        sources = list(dict.fromkeys(sources))
+        if not sources:
+            return None
+        obj_tokens: list[Token] = []
+        for holder in [verb, *([object_token] if object_token is not None else [])]:
+            for c in holder.children:
+                # What is discussed is a topic, not a participant: meetings take targets only from "with".
+                if (
+                    c.dep_ in OBJECTS
+                    and entry.type != "CONSULT"
+                    or c.dep_ == "prep"
+                    and c.lemma_.lower() in entry.target_preps
+                ):
+                    obj_tokens.append(c)
+                elif holder is object_token and c.dep_ == "prep" and ("prep_" + c.lemma_.lower()) in entry.target_from:
+                    obj_tokens.append(c)
+        for o in obj_tokens:
+            targets += index.actors_in(o.subtree)
+        if not targets and entry.type in ("AGREE", "AID", "COOPERATE", "SUPPORT", "MOBILIZE"):
+            for c in verb.subtree:  # "military hubs in Ukraine": the country that benefits
+                if c.dep_ == "prep" and c.lemma_.lower() in ("in", "for", "to") and c.i > verb.i:
+                    targets += index.actors_in(c.subtree)
+        targets = [a for a in dict.fromkeys(targets) if a not in sources]
+        described = obj_tokens + [c for c in verb.children if c.dep_ == "xcomp"]
+        object_text = " ".join(t.text for o in described for t in o.subtree)
+        event = self._finish(token, entry, trigger_token, sources, targets, self._modality(verb, entry), confidence)
+        event["object_text"] = object_text
+        return event
+
+    def _leading_actors(self, verb: Token, index: ActorSpanIndex) -> list[str]:
+        for prep in (c for c in verb.subtree if c.dep_ == "prep" and c.lower_ == "with"):
+            for t in prep.subtree:
+                if t.lemma_.lower() in LEADING_VERBS and t.pos_ == "VERB":
+                    subj = [c for c in t.children if c.dep_ in SUBJECTS] or [t.head] if t.head is not t else []
+                    actors = index.actors_in(x for s in subj for x in s.subtree if x.i < t.i)
+                    if actors:
+                        return actors
+        return []
+
+    def _modality(self, verb: Token, entry: Trigger) -> str:
+        lex = self.lexicon
+        chain = [verb, *list(verb.ancestors)[:4]]
+        words = set()
+        for t in chain:
+            words.add(t.lemma_.lower())
+            words.update(c.lemma_.lower() for c in t.children if c.dep_ in ("aux", "neg", "mark", "advmod", "auxpass"))
+        if entry.type != "REJECT" and (
+            words & {"not", "never", "n't", "no"}
+            or any(t.lemma_.lower() in ("refuse", "fail", "decline") for t in chain[1:])
+        ):
+            return "negated"
+        if words & {"if", "unless", "whether"} or words & {"could", "might", "may"}:
+            return "hypothetical"
+        if entry.future or words & lex.future_markers:
+            return "future"
+        return "asserted"
+
+    def _finish(
+        self,
+        token: Token,
+        entry: Trigger,
+        trigger_token: Token,
+        sources: list[str],
+        targets: list[str],
+        modality: str,
+        confidence: float,
+    ) -> dict:
+        event_type, code = entry.type, entry.cameo
+        status = entry.commitment
+        # A governing promise ("pledged to provide", "agreed to support") passes its commitment status down.
+        for anc in list(token.ancestors)[:3]:
+            lemma = anc.lemma_.lower()
+            for e in self.lexicon.verbs.get(lemma, []):
+                if e.complement == "defer" and not e.particle:
+                    status = e.commitment or status
+                    if e.future:
+                        modality = "future" if modality == "asserted" else modality
+                    break
+        if modality == "future" and event_type in self.lexicon.future_remap:
+            remap = self.lexicon.future_remap[event_type]
+            code = remap.get(code, remap["default"])
+            event_type = "AGREE"
+        if status == "delivered" and modality == "future":
+            status = "pledged"
+        return {
+            "token": token,
+            "trigger": trigger_token.text,
+            "type": event_type,
+            "cameo": code,
+            "mode": entry.mode,
+            "context": list(entry.context),
+            "sources": sources,
+            "targets": targets,
+            "modality": modality,
+            "confidence": confidence,
+            "status": status,
+        }
+
+    # ------------------------------------------------------------------ one article
+
+    def finalize(
+        self,
+        article_id: str,
+        sentence_index: int,
+        span: tuple[int, int],
+        evidence: str,
+        raw: dict,
+        event_date: date,
+        location: tuple[str | None, str | None],
+    ) -> CodedEvent:
+        code = raw["cameo"]
+        mode = raw["mode"]
+        if raw["type"] == "CONSULT" and mode is None and len(raw["sources"]) + len(raw["targets"]) >= 3:
+            mode = "multilateral"
+        event_id = stable_hash(
+            "event",
+            article_id,
+            str(sentence_index),
+            str(raw["token"].i),
+            raw["type"],
+            ",".join(raw["sources"]),
+            ",".join(raw["targets"]),
+        )
+        return CodedEvent(
+            event_id=event_id, article_id=article_id, sentence_index=sentence_index, char_start=span[0],
+            char_end=span[1], evidence=evidence, trigger=raw["trigger"], event_type=raw["type"], event_mode=mode,
+            context=sorted(set(raw["context"])), cameo_code=code, cameo_root=code[:2],
+            quad_class=QUAD_CLASS[raw["type"]], goldstein=self.lexicon.goldstein(code),
+            source_actor_ids=raw["sources"], target_actor_ids=raw["targets"], location=location[0],
+            location_country=location[1], event_date=event_date, modality=raw["modality"],
+            confidence=raw["confidence"], commitment_status=raw["status"], object_text=raw.get("object_text", ""),
+        )  # fmt: skip
+
+
+def code_article_events(
+    coder: EventCoder, article, parsed: dict[int, Doc], mentions, actors: dict[str, ActorInfo], fallback_date: date
+) -> list[CodedEvent]:
+    """Events of one article, in sentence order, one per distinct (type, source and target affiliations)."""
+    ctx = ArticleContext(actors)
+    by_sentence: dict[int, list] = {}
+    for m in mentions:
+        by_sentence.setdefault(m.sentence_index, []).append(m)
+    published = article.published_at.date() if article.published_at else None
+    seen: set[tuple] = set()
+    events: list[CodedEvent] = []
+    for sentence in article.sentences:
+        sent_mentions = by_sentence.get(sentence.index, [])
+        doc = parsed.get(sentence.index)
+        if doc is not None:
+            index = ActorSpanIndex()
+            for m in sent_mentions:
+                span = doc.char_span(
+                    m.char_start - sentence.start, m.char_end - sentence.start, alignment_mode="expand"
+                )
+                if span is not None:
+                    for t in span:
+                        index.by_token[t.i] = m.actor_id
+            evidence = article.text[sentence.start : sentence.end]
+            when = resolve_date(evidence, published) or published or fallback_date
+            location = coder_location(coder, doc)
+            for raw in coder.code_sentence(doc, index, ctx):
+                sources = frozenset(coder.affiliation(a, actors) for a in raw["sources"])
+                targets = frozenset(coder.affiliation(a, actors) for a in raw["targets"])
+                if raw["type"] in ("CONSULT", "COOPERATE"):  # symmetric: who meets whom is one set
+                    sources, targets = sources | targets, frozenset()
+                key = (raw["type"], sources, targets)
+                # A restatement adds nothing: the same act, or the same act with its target left unsaid.
+                if key in seen or not targets and any(k[:2] == key[:2] for k in seen):
+                    continue
+                seen.add(key)
+                event = coder.finalize(
+                    article.article_id, sentence.index, (sentence.start, sentence.end), evidence, raw, when, location
+                )
+                events.append(event)
+                if QUAD_CLASS[raw["type"]] <= 2:  # "the coalition", "the allies": who last cooperated
+                    ctx.last_participants = list(
+                        dict.fromkeys(raw["sources"] + (raw["targets"] if raw["type"] == "CONSULT" else []))
+                    )
+        ctx.see([m.actor_id for m in sent_mentions])
+    return events
+
+
+def coder_location(coder: EventCoder, doc: Doc) -> tuple[str | None, str | None]:
+    """The first place named after "in"/"at" ("a meeting in Paris"), with its country when the dictionary knows it."""
+    g = coder.gazetteer
+    for ent in doc.ents:
+        if ent.label_ in ("GPE", "LOC", "FAC") and ent.start > 0 and doc[ent.start - 1].lower_ in ("in", "at"):
+            name = ent.text[4:] if ent.text.startswith("the ") else ent.text
+            alias = g.aliases.get(name)
+            country = g.place_countries.get(name)
+            if alias is not None and alias.actor_id and len(alias.actor_id) == 3:
+                country = alias.actor_id
+            return name, country
+    return None, None

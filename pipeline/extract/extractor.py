@@ -1,0 +1,102 @@
+"""One pass over a batch of articles: dictionary matches on every sentence, then the spaCy model (NER and
+dependency parse) only on sentences that can hold an unknown name or an event, then actors, events and
+commitments per article."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from spacy.language import Language
+
+from pipeline.extract.actors import ActorExtractor, Mention
+from pipeline.extract.commitments import code_commitments
+from pipeline.extract.events import EventCoder, code_article_events
+from pipeline.extract.gazetteer import ActorInfo, Gazetteer
+from pipeline.extract.lexicon import Lexicon
+from pipeline.normalize import Article
+
+# Subjects that can carry an event without naming an actor: resolved to actors named before.
+COLLECTIVE_WORDS = frozenset(
+    {
+        "coalition",
+        "allies",
+        "leaders",
+        "sides",
+        "they",
+        "he",
+        "she",
+        "both",
+        "president",
+        "minister",
+        "secretary",
+        "countries",
+        "partners",
+    }
+)
+
+
+@dataclass
+class ArticleResult:
+    mentions: list[Mention] = field(default_factory=list)
+    actors: dict[str, ActorInfo] = field(default_factory=dict)
+    events: list[dict] = field(default_factory=list)
+    commitments: list[dict] = field(default_factory=list)
+    sentences_parsed: int = 0
+
+
+class Extractor:
+    def __init__(self, nlp: Language, gazetteer: Gazetteer, lexicon: Lexicon):
+        self.nlp = nlp
+        self.actors = ActorExtractor(nlp, gazetteer)
+        self.events = EventCoder(lexicon, gazetteer)
+
+    def extract_batch(
+        self, articles: Sequence[Article], fallback_date: date, n_process: int = 1
+    ) -> list[ArticleResult]:
+        docs = [self.nlp.make_doc(a.text) for a in articles]
+        spans = [self.actors.dictionary_spans(doc) for doc in docs]
+        wanted: list[tuple[int, int]] = []
+        for pos, (article, doc) in enumerate(zip(articles, docs, strict=True)):
+            need_ner = self.actors.sentences_needing_ner(article, doc, spans[pos])
+            mentioned = {
+                article_sentence_of(article, span.start_char)
+                for span, entry in spans[pos]
+                if getattr(entry, "actor_id", None)
+            }
+            for s in article.sentences:
+                words = [t.lower_ for t in doc.char_span(s.start, s.end, alignment_mode="expand") or []]
+                might_hold_event = (
+                    s.index in mentioned or s.index in need_ner or COLLECTIVE_WORDS.intersection(words)
+                ) and self.events.is_candidate(words)
+                if s.index in need_ner or might_hold_event:
+                    wanted.append((pos, s.index))
+        texts = [
+            articles[pos].text[articles[pos].sentences[i].start : articles[pos].sentences[i].end] for pos, i in wanted
+        ]
+        parsed: list[dict[int, object]] = [{} for _ in articles]
+        for (pos, index), sent_doc in zip(
+            wanted, self.nlp.pipe(texts, batch_size=64, n_process=n_process), strict=True
+        ):
+            parsed[pos][index] = sent_doc
+        results = []
+        for pos, (article, doc) in enumerate(zip(articles, docs, strict=True)):
+            found = self.actors.resolve(article, doc, spans[pos], parsed[pos])
+            events = code_article_events(self.events, article, parsed[pos], found.mentions, found.actors, fallback_date)
+            commitments = code_commitments(events, article.text, article.sentences)
+            results.append(
+                ArticleResult(found.mentions, found.actors, [e.row() for e in events], commitments, len(parsed[pos]))
+            )
+        return results
+
+
+def article_sentence_of(article: Article, char: int) -> int:
+    for s in article.sentences:
+        if s.start <= char < s.end:
+            return s.index
+    return -1
+
+
+def actor_row(info: ActorInfo) -> dict:
+    return asdict(info)
