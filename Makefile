@@ -21,6 +21,7 @@ help:
 	@echo "make run    nightly DAG on the sample inbox, through Airflow, into ./warehouse"
 	@echo "make test   the test suite"
 	@echo "make lint   ruff and mypy"
+	@echo "make bench  throughput benchmark against a naive full-spaCy baseline (N=1000 and N=5000)"
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -47,3 +48,5 @@ lint: setup
 clean:
 	rm -rf "$(AIRFLOW_HOME)" warehouse/parquet warehouse/quarantine warehouse/quality warehouse/runs warehouse/_work \
 		warehouse/geowire.duckdb warehouse/.geowire.duckdb.lock
+bench:
+	$(UV) run --frozen python tests/bench/bench.py --n 1000 --n 5000 --workers 2

@@ -127,5 +127,51 @@ def query(
     Console().print(table)
 
 
+@app.command(name="eval")
+def evaluate(
+    gold: Annotated[Path, typer.Argument(help="gold JSONL (the ../shared/eval format)")],
+    warehouse: Annotated[Path | None, typer.Option(help="warehouse to run into (default: a temporary one)")] = None,
+    misses: Annotated[
+        bool, typer.Option("--misses", help="list missed and spurious items with their sentences")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the scores as JSON")] = False,
+) -> None:
+    """Run the pipeline on GOLD and print precision/recall/F1 for actors, events and commitments."""
+    import tempfile
+
+    from pipeline.evaluate import score
+    from pipeline.runner import run_pipeline
+
+    if not gold.exists():
+        _fail(f"gold file not found: {gold}")
+    with tempfile.TemporaryDirectory(prefix="geowire-eval-") as tmp:
+        target = warehouse or Path(tmp) / "warehouse"
+        inbox = Path(tmp) / "inbox.jsonl"
+        with open(inbox, "w", encoding="utf-8") as out:
+            for line in gold.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    rec = json.loads(line)
+                    fields = ("id", "title", "text", "published", "source", "url")
+                    out.write(json.dumps({k: rec.get(k) for k in fields}, ensure_ascii=False) + "\n")
+        run_pipeline([inbox], target, "2000-01-01", Settings.from_env())
+        report = score(gold, target)
+    if as_json:
+        print(json.dumps({"scores": report.scores, "by_type": report.by_type}, indent=2))
+        return
+    out = Console()
+    for name in ("actors", "events", "commitments"):
+        if name in report.scores:
+            out.print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in report.scores[name].items()))
+    table = Table("event type", "gold", "system", "matched", "recall", title="events by type")
+    for event_type, c in report.by_type.items():
+        recall = f"{c['tp'] / c['gold']:.2f}" if c["gold"] else "-"
+        table.add_row(event_type, str(c["gold"]), str(c["system"]), str(c["tp"]), recall)
+    out.print(table)
+    if misses:
+        for m in report.misses:
+            detail = {k: v for k, v in m.items() if k not in ("record", "kind", "evidence")}
+            out.print(f"[bold]{m['kind']}[/bold] {m['record']}: {detail}\n    {m.get('evidence', '')}", highlight=False)
+
+
 if __name__ == "__main__":
     app()

@@ -210,6 +210,23 @@ def _batches(items: Sequence[Article], size: int) -> Iterator[Sequence[Article]]
         yield items[i : i + size]
 
 
+_WORKER_EXTRACTOR = None
+
+
+def _init_worker(spacy_model: str) -> None:
+    global _WORKER_EXTRACTOR
+    from pipeline.extract.extractor import Extractor
+    from pipeline.extract.gazetteer import load_gazetteer
+    from pipeline.extract.lexicon import load_lexicon
+
+    _WORKER_EXTRACTOR = Extractor(load_nlp(spacy_model), load_gazetteer(), load_lexicon())
+
+
+def _extract_in_worker(batch: Sequence[Article], fallback) -> list:
+    assert _WORKER_EXTRACTOR is not None
+    return _WORKER_EXTRACTOR.extract_batch(batch, fallback)
+
+
 @_timed
 def extract(
     warehouse: Path,
@@ -219,30 +236,46 @@ def extract(
     workers: int = 1,
     progress: ProgressCallback | None = None,
 ) -> dict:
-    """Actors, mentions, events and commitments for every article that is not a duplicate."""
+    """Actors, mentions, events and commitments for every article that is not a duplicate. With workers > 1,
+    batches of articles go to a pool of processes that each load the model once; results keep input order."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
     from datetime import date as date_type
+    from functools import partial
 
-    from pipeline.extract.extractor import Extractor, actor_row
-    from pipeline.extract.gazetteer import load_gazetteer
-    from pipeline.extract.lexicon import load_lexicon
+    from pipeline.extract.extractor import actor_row
 
     work = _work(warehouse, date)
     articles = [a for a in _load_articles(work) if a.duplicate_of is None]
-    extractor = Extractor(load_nlp(spacy_model), load_gazetteer(), load_lexicon())
     fallback = date_type.fromisoformat(date)
     rows: dict[str, list[dict]] = {"actor_mentions": [], "events": [], "commitments": []}
     actors: dict[str, dict] = {}
     parsed = 0
-    for batch in _batches(articles, batch_size):
-        for result in extractor.extract_batch(batch, fallback, n_process=workers):
-            rows["actor_mentions"] += [{"mention_id": m.mention_id, **asdict(m)} for m in result.mentions]
-            rows["events"] += result.events
-            rows["commitments"] += result.commitments
-            parsed += result.sentences_parsed
-            for info in result.actors.values():
-                actors.setdefault(info.actor_id, actor_row(info))
-        if progress:
-            progress(len(batch))
+    batches = list(_batches(articles, batch_size))
+    if workers > 1 and len(batches) > 1:
+        # spawn, not fork: a forked copy of a process holding Arrow and GX threads can deadlock.
+        pool = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=(spacy_model,)
+        )
+        results = pool.map(partial(_extract_in_worker, fallback=fallback), batches)
+    else:
+        pool = None
+        _init_worker(spacy_model)
+        results = (_extract_in_worker(batch, fallback) for batch in batches)
+    try:
+        for batch_results in results:
+            for result in batch_results:
+                rows["actor_mentions"] += [{"mention_id": m.mention_id, **asdict(m)} for m in result.mentions]
+                rows["events"] += result.events
+                rows["commitments"] += result.commitments
+                parsed += result.sentences_parsed
+                for info in result.actors.values():
+                    actors.setdefault(info.actor_id, actor_row(info))
+            if progress:
+                progress(len(batch_results))
+    finally:
+        if pool is not None:
+            pool.shutdown()
     tables = {
         "actors": storage.to_arrow("actors", actors.values()),
         **{name: storage.to_arrow(name, r) for name, r in rows.items()},

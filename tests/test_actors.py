@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from datetime import date
+
+import pytest
 
 from pipeline.extract.extractor import Extractor
 from pipeline.extract.gazetteer import load_gazetteer
@@ -99,6 +99,10 @@ def test_ambiguous_alias_needs_corroboration(extractor):
     assert ids(alone) == set()
     _, corroborated = extract(extractor, "Tbilisi protested. Georgia recalled its ambassador.")
     assert ids(corroborated) == {"GEO"}
+    _, bird = extract(extractor, "The National Thanksgiving Turkey Presentation took place on Tuesday.")
+    assert "TUR" not in ids(bird)
+    _, country = extract(extractor, "Portugal will support Turkey's efforts to join the bloc.")
+    assert "TUR" in ids(country)  # the model reads it as a place
 
 
 def test_igo_officials_act_for_the_igo(extractor):

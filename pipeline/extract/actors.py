@@ -6,7 +6,6 @@ the surrounding title ("Israeli National Security Advisor Tzachi Hanegbi", "Pres
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from spacy.language import Language
@@ -159,7 +158,7 @@ class ActorExtractor:
             (article.sentences[i].start + e.start_char, article.sentences[i].start + e.end_char, e.label_)
             for i, sent_doc in parsed.items()
             for e in sent_doc.ents
-            if e.label_ in ("PERSON", "ORG")
+            if e.label_ in ("PERSON", "ORG", "GPE")
         ]
         return self._resolve(article, doc, spans, entities)
 
@@ -180,6 +179,8 @@ class ActorExtractor:
     ) -> ArticleActors:
         starts = [s.start for s in article.sentences]
         result = ArticleActors()
+        gpe = {e for e in entities if e[2] == "GPE"}
+        entities = [e for e in entities if e[2] != "GPE"]
         g = self.gazetteer
         found: list[tuple[int, int, str, bool]] = []  # char_start, char_end, actor_id, ambiguous
         titles_at: dict[int, tuple[Span, Title]] = {}  # token index just after a title -> the title
@@ -195,7 +196,10 @@ class ActorExtractor:
                 continue
             if entry.actor_id.startswith("REG:") and not _is_bloc(doc, span):
                 continue
-            found.append((span.start_char, span.end_char, entry.actor_id, entry.ambiguous))
+            # An ambiguous name ("Turkey", "Georgia") the model reads as a country needs no corroboration.
+            read_as_place = (span.start_char, span.end_char, "GPE") in gpe and not entry.ambiguous_place
+            ambiguous = entry.ambiguous and not read_as_place
+            found.append((span.start_char, span.end_char, entry.actor_id, ambiguous))
         covered = {i for span, _ in spans for i in range(span.start_char, span.end_char)}
         surnames = {g.actors[a].name.split()[-1]: a for _, _, a, _ in found if a.startswith("PER:")}
         # Title + surname for people whose surname alone is too common ("President Harris").

@@ -38,8 +38,9 @@ def load_rules() -> CommitmentRules:
     mult = "|".join(sorted(multipliers, key=len, reverse=True))
     number = r"\d+(?:[.,]\d+)*"
     amount = re.compile(
-        rf"(?:(?P<pre>{symbol})\s?(?P<n1>{number})\s?(?P<m1>{mult})?\b"
-        rf"|(?P<n2>{number})\s?(?P<m2>{mult})?\s?(?P<post>{symbol})\b)"
+        rf"(?:(?P<pre>{symbol})\s?(?P<n1>{number})\s?(?P<m1>{mult})?\.?(?!\w)"
+        rf"|(?P<n3>{number})\s?(?P<mid>{symbol})\s?(?P<m3>{mult})\.?(?!\w)"  # "15 EUR million", Kiel style
+        rf"|(?P<n2>{number})\s?(?P<m2>{mult})?\.?\s?(?P<post>{symbol})(?!\w))"
     )
     openers = "|".join(re.escape(o) for o in sorted(raw["condition_openers"], key=len, reverse=True))
     return CommitmentRules(
@@ -75,9 +76,9 @@ def categorize(text: str) -> list[tuple[str, str | None]]:
 def parse_amount(text: str) -> tuple[float | None, str | None]:
     rules = load_rules()
     for m in rules.amount.finditer(text):
-        number = m.group("n1") or m.group("n2")
-        mult = m.group("m1") or m.group("m2")
-        symbol = m.group("pre") or m.group("post")
+        number = m.group("n1") or m.group("n2") or m.group("n3")
+        mult = m.group("m1") or m.group("m2") or m.group("m3")
+        symbol = m.group("pre") or m.group("post") or m.group("mid")
         if not number or (not mult and float(number.replace(",", "")) < 1000):
             continue  # "$5" alone is rarely the commitment; "$200 million" is
         value = (
@@ -98,7 +99,9 @@ def _quantity(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def code_commitments(events: list[CodedEvent], text: str, sentences) -> list[dict]:
+def code_commitments(events: list[CodedEvent], text: str, sentences, main_country: str | None = None) -> list[dict]:
+    """Commitments of one article. `main_country` is the country the article is mostly about: the recipient
+    of a commitment whose sentence names none ("provided 697 million EUR of military aid")."""
     rules = load_rules()
     rows: list[dict] = []
     for event in events:
@@ -121,6 +124,8 @@ def code_commitments(events: list[CodedEvent], text: str, sentences) -> list[dic
         status = event.commitment_status or STATUS_BY_TYPE[event.event_type]
         if event.event_type == "AID" and event.modality == "asserted":
             status = "delivered"
+        fallback = [main_country] if main_country and main_country not in event.source_actor_ids else []
+        recipients = event.target_actor_ids or fallback
         condition = rules.condition.search(event.evidence)
         horizon = rules.time_horizon.search(event.evidence)
         for category, subtype in categories:
@@ -129,7 +134,7 @@ def code_commitments(events: list[CodedEvent], text: str, sentences) -> list[dic
                 "event_id": event.event_id, "article_id": event.article_id,
                 "sentence_index": event.sentence_index, "char_start": event.char_start, "char_end": event.char_end,
                 "evidence": event.evidence, "donor_actor_ids": event.source_actor_ids,
-                "recipient_actor_ids": event.target_actor_ids, "category": category, "subtype": subtype,
+                "recipient_actor_ids": recipients, "category": category, "subtype": subtype,
                 "description": object_text.strip() or event.trigger, "items": None,
                 "quantity": _quantity(event.evidence), "amount": amount if category == "financial" or amount else None,
                 "currency": currency if amount is not None else None, "status": status,

@@ -204,9 +204,15 @@ class EventCoder:
         complements = [c for c in token.children if c.dep_ in ("xcomp", "ccomp") and self._is_trigger(c)]
         if complements and entry.complement == "defer":
             return None  # the complement is coded, with this verb's future and commitment passed down
+        event = self._build(token, entry, token, index, ctx)
         if complements and entry.complement == "absorb":
             consumed.update(c.i for c in complements)
-        return self._build(token, entry, token, index, ctx)
+            if event is not None:  # "demanded that Hamas renounce ...": whom the demand is aimed at
+                inner = index.actors_in(t for c in complements for t in c.subtree)
+                event["targets"] = list(
+                    dict.fromkeys(event["targets"] + [a for a in inner if a not in event["sources"]])
+                )
+        return event
 
     def _is_trigger(self, token: Token) -> bool:
         lemma = token.lemma_.lower()
@@ -218,6 +224,13 @@ class EventCoder:
 
     def _noun_event(self, token: Token, entry: Trigger, index: ActorSpanIndex, ctx: ArticleContext) -> dict | None:
         head = token.head
+        if QUAD_CLASS[entry.type] <= 2:
+            for ancestor in token.ancestors:
+                entries = self.lexicon.verbs.get(ancestor.lemma_.lower(), [])
+                if ancestor.pos_ == "VERB" and entries and entries[0].type == "CONSULT":
+                    # "discussed support for Ukraine": a topic of the talks; "to end Russia's invasion" still
+                    # asserts the invasion.
+                    return None
         if token.dep_ in OBJECTS and (
             head.lemma_.lower() in self.lexicon.verbs or head.lemma_.lower() in self.lexicon.support_verbs
         ):
@@ -238,9 +251,7 @@ class EventCoder:
         out: list[str] = []
         for child in token.children:
             for role in roles:
-                if role == "poss" and child.dep_ == "poss" or role in ("amod", "compound") and child.dep_ == role:
-                    out += index.actors_in(child.subtree)
-                elif role.startswith("prep_") and child.dep_ == "prep" and child.lemma_.lower() == role[5:]:
+                if _fills_role(child, role):
                     out += index.actors_in(child.subtree)
         return list(dict.fromkeys(out))
 
@@ -296,17 +307,17 @@ class EventCoder:
         for holder in [verb, *([object_token] if object_token is not None else [])]:
             for c in holder.children:
                 # What is discussed is a topic, not a participant: meetings take targets only from "with".
-                if (
-                    c.dep_ in OBJECTS
-                    and entry.type != "CONSULT"
-                    or c.dep_ == "prep"
-                    and c.lemma_.lower() in entry.target_preps
-                ):
-                    obj_tokens.append(c)
-                elif holder is object_token and c.dep_ == "prep" and ("prep_" + c.lemma_.lower()) in entry.target_from:
+                is_object = c.dep_ in OBJECTS and entry.type != "CONSULT"
+                is_recipient = c.dep_ == "prep" and c.lemma_.lower() in entry.target_preps
+                noun_target = holder is object_token and any(_fills_role(c, r) for r in entry.target_from)
+                if is_object or is_recipient or noun_target:
                     obj_tokens.append(c)
         for o in obj_tokens:
-            targets += index.actors_in(o.subtree)
+            found = index.actors_in(o.subtree)
+            head = o if o.dep_ != "prep" else next((c for c in o.children if c.dep_ == "pobj"), o)
+            if not found and head.lower_ in OFFICE_HEADS | {"general"}:
+                found = ctx.resolve_collective(head)  # "thanked the Secretary General"
+            targets += found
         if not targets and entry.type in ("AGREE", "AID", "COOPERATE", "SUPPORT", "MOBILIZE"):
             for c in verb.subtree:  # "military hubs in Ukraine": the country that benefits
                 if c.dep_ == "prep" and c.lemma_.lower() in ("in", "for", "to") and c.i > verb.i:
@@ -423,6 +434,13 @@ class EventCoder:
         )  # fmt: skip
 
 
+def _fills_role(child: Token, role: str) -> bool:
+    """Whether a child of a nominal trigger fills a role of the lexicon: poss, amod, compound or prep_X."""
+    if role.startswith("prep_"):
+        return child.dep_ == "prep" and child.lemma_.lower() == role[5:]
+    return child.dep_ == role
+
+
 def code_article_events(
     coder: EventCoder, article, parsed: dict[int, Doc], mentions, actors: dict[str, ActorInfo], fallback_date: date
 ) -> list[CodedEvent]:
@@ -450,13 +468,15 @@ def code_article_events(
             when = resolve_date(evidence, published) or published or fallback_date
             location = coder_location(coder, doc)
             for raw in coder.code_sentence(doc, index, ctx):
+                own = {coder.affiliation(a, actors) for a in raw["sources"]}
+                raw["targets"] = [a for a in raw["targets"] if coder.affiliation(a, actors) not in own]
                 sources = frozenset(coder.affiliation(a, actors) for a in raw["sources"])
                 targets = frozenset(coder.affiliation(a, actors) for a in raw["targets"])
                 if raw["type"] in ("CONSULT", "COOPERATE"):  # symmetric: who meets whom is one set
                     sources, targets = sources | targets, frozenset()
                 key = (raw["type"], sources, targets)
                 # A restatement adds nothing: the same act, or the same act with its target left unsaid.
-                if key in seen or not targets and any(k[:2] == key[:2] for k in seen):
+                if key in seen or (not targets and any(k[:2] == key[:2] for k in seen)):
                     continue
                 seen.add(key)
                 event = coder.finalize(

@@ -4,6 +4,7 @@ commitments per article."""
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -52,16 +53,15 @@ class Extractor:
         self.actors = ActorExtractor(nlp, gazetteer)
         self.events = EventCoder(lexicon, gazetteer)
 
-    def extract_batch(
-        self, articles: Sequence[Article], fallback_date: date, n_process: int = 1
-    ) -> list[ArticleResult]:
+    def extract_batch(self, articles: Sequence[Article], fallback_date: date) -> list[ArticleResult]:
         docs = [self.nlp.make_doc(a.text) for a in articles]
         spans = [self.actors.dictionary_spans(doc) for doc in docs]
         wanted: list[tuple[int, int]] = []
         for pos, (article, doc) in enumerate(zip(articles, docs, strict=True)):
             need_ner = self.actors.sentences_needing_ner(article, doc, spans[pos])
+            starts = [s.start for s in article.sentences]
             mentioned = {
-                article_sentence_of(article, span.start_char)
+                bisect.bisect_right(starts, span.start_char) - 1
                 for span, entry in spans[pos]
                 if getattr(entry, "actor_id", None)
             }
@@ -76,26 +76,29 @@ class Extractor:
             articles[pos].text[articles[pos].sentences[i].start : articles[pos].sentences[i].end] for pos, i in wanted
         ]
         parsed: list[dict[int, object]] = [{} for _ in articles]
-        for (pos, index), sent_doc in zip(
-            wanted, self.nlp.pipe(texts, batch_size=64, n_process=n_process), strict=True
-        ):
+        for (pos, index), sent_doc in zip(wanted, self.nlp.pipe(texts, batch_size=64), strict=True):
             parsed[pos][index] = sent_doc
         results = []
         for pos, (article, doc) in enumerate(zip(articles, docs, strict=True)):
             found = self.actors.resolve(article, doc, spans[pos], parsed[pos])
             events = code_article_events(self.events, article, parsed[pos], found.mentions, found.actors, fallback_date)
-            commitments = code_commitments(events, article.text, article.sentences)
+            commitments = code_commitments(events, article.text, article.sentences, main_country(found.mentions))
             results.append(
                 ArticleResult(found.mentions, found.actors, [e.row() for e in events], commitments, len(parsed[pos]))
             )
         return results
 
 
-def article_sentence_of(article: Article, char: int) -> int:
-    for s in article.sentences:
-        if s.start <= char < s.end:
-            return s.index
-    return -1
+def main_country(mentions: list[Mention]) -> str | None:
+    """The country an article names most, if named at least twice and more often than any other."""
+    counts: dict[str, int] = {}
+    for m in mentions:
+        if len(m.actor_id) == 3:
+            counts[m.actor_id] = counts.get(m.actor_id, 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    if ranked and ranked[0][1] >= 2 and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
+        return ranked[0][0]
+    return None
 
 
 def actor_row(info: ActorInfo) -> dict:

