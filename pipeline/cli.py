@@ -147,12 +147,12 @@ def evaluate(
     with tempfile.TemporaryDirectory(prefix="geowire-eval-") as tmp:
         target = warehouse or Path(tmp) / "warehouse"
         inbox = Path(tmp) / "inbox.jsonl"
-        with open(inbox, "w", encoding="utf-8") as out:
+        with open(inbox, "w", encoding="utf-8") as inbox_file:
             for line in gold.read_text(encoding="utf-8").splitlines():
                 if line.strip():
                     rec = json.loads(line)
                     fields = ("id", "title", "text", "published", "source", "url")
-                    out.write(json.dumps({k: rec.get(k) for k in fields}, ensure_ascii=False) + "\n")
+                    inbox_file.write(json.dumps({k: rec.get(k) for k in fields}, ensure_ascii=False) + "\n")
         run_pipeline([inbox], target, "2000-01-01", Settings.from_env())
         report = score(gold, target)
     if as_json:

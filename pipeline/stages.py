@@ -193,6 +193,7 @@ def _load_articles(work: Path) -> list[Article]:
 @cache
 def load_nlp(model: str):
     import spacy
+    from spacy.tokenizer import Tokenizer
     from spacy.util import compile_infix_regex
 
     try:
@@ -200,8 +201,9 @@ def load_nlp(model: str):
     except OSError as exc:
         raise RuntimeError(f"spaCy model {model!r} is not installed (set GEOWIRE_SPACY_MODEL): {exc}") from exc
     # Split "U.S.-EU" and "U.S.-led" after the abbreviation, so the country inside is matched.
-    infixes = [*nlp.Defaults.infixes, r"(?<=[A-Z]\.)-(?=[A-Za-z])"]
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    infixes = [*list(nlp.Defaults.infixes or []), r"(?<=[A-Z]\.)-(?=[A-Za-z])"]
+    tokenizer: Tokenizer = nlp.tokenizer  # type: ignore[assignment]  # spaCy types it as a callable
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     return nlp
 
 

@@ -13,6 +13,10 @@ SHARED = REPO.parent / "shared"
 SAMPLE_ARTICLE = SHARED / "corpus" / "sample_article.txt"
 GOLD_ARTICLES = SHARED / "eval" / "dev" / "gold_articles.jsonl"
 SCORER = SHARED / "eval" / "score.py"
+# The sample article's actors, as the coding guide codes them.
+SAMPLE_ACTORS = frozenset(
+    {"USA", "UKR", "GBR", "FRA", "CAN", "RUS", "IGO:NATO", "IGO:EU", "PER:keir-starmer", "PER:volodymyr-zelenskyy"}
+)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from tests.conftest import REPO, SAMPLE_ARTICLE, write_bad_inbox
+from tests.conftest import REPO, SAMPLE_ACTORS, SAMPLE_ARTICLE, write_bad_inbox
 
 DATE = "2026-01-07"
 
@@ -91,18 +91,7 @@ def test_sample_actors_in_duckdb(sample_run):
                 "WHERE a.source_id = 'sample_article'"
             ).fetchall()
         }
-        assert {
-            "USA",
-            "UKR",
-            "GBR",
-            "FRA",
-            "CAN",
-            "RUS",
-            "IGO:NATO",
-            "IGO:EU",
-            "PER:keir-starmer",
-            "PER:volodymyr-zelenskyy",
-        } <= actors
+        assert actors >= SAMPLE_ACTORS
         [(n_articles,)] = con.execute("SELECT count(*) FROM news.articles").fetchall()
         assert n_articles == 6  # the rerun replaced the partition, it did not append
         spans = con.execute(

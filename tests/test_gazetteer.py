@@ -10,90 +10,14 @@ import yaml
 from pipeline.extract.gazetteer import DATA_DIR, load_gazetteer, slugify
 
 ISO3 = re.compile(r"^[A-Z]{3}$")
-G20 = [
-    "ARG",
-    "AUS",
-    "BRA",
-    "CAN",
-    "CHN",
-    "FRA",
-    "DEU",
-    "IND",
-    "IDN",
-    "ITA",
-    "JPN",
-    "MEX",
-    "RUS",
-    "SAU",
-    "ZAF",
-    "KOR",
-    "TUR",
-    "GBR",
-    "USA",
-]
-NATO = [
-    "ALB",
-    "BEL",
-    "BGR",
-    "CAN",
-    "HRV",
-    "CZE",
-    "DNK",
-    "EST",
-    "FIN",
-    "FRA",
-    "DEU",
-    "GRC",
-    "HUN",
-    "ISL",
-    "ITA",
-    "LVA",
-    "LTU",
-    "LUX",
-    "MNE",
-    "NLD",
-    "MKD",
-    "NOR",
-    "POL",
-    "PRT",
-    "ROU",
-    "SVK",
-    "SVN",
-    "ESP",
-    "SWE",
-    "TUR",
-    "GBR",
-    "USA",
-]
-EU = [
-    "AUT",
-    "BEL",
-    "BGR",
-    "HRV",
-    "CYP",
-    "CZE",
-    "DNK",
-    "EST",
-    "FIN",
-    "FRA",
-    "DEU",
-    "GRC",
-    "HUN",
-    "IRL",
-    "ITA",
-    "LVA",
-    "LTU",
-    "LUX",
-    "MLT",
-    "NLD",
-    "POL",
-    "PRT",
-    "ROU",
-    "SVK",
-    "SVN",
-    "ESP",
-    "SWE",
-]
+G20 = ("ARG AUS BRA CAN CHN FRA DEU IND IDN ITA JPN MEX RUS SAU ZAF KOR TUR GBR USA").split()
+NATO = (
+    "ALB BEL BGR CAN HRV CZE DNK EST FIN FRA DEU GRC HUN ISL ITA LVA LTU LUX MNE NLD MKD NOR "
+    "POL PRT ROU SVK SVN ESP SWE TUR GBR USA"
+).split()
+EU = (
+    "AUT BEL BGR HRV CYP CZE DNK EST FIN FRA DEU GRC HUN IRL ITA LVA LTU LUX MLT NLD POL PRT ROU SVK SVN ESP SWE"
+).split()
 
 
 # No defence ministry: Iceland has no armed forces (its foreign minister holds the portfolio); Malta's armed

@@ -213,13 +213,13 @@ class ActorExtractor:
         for start, end, label in sorted(entities, key=lambda e: (-(e[1] - e[0]), e[0])):
             if any(i in covered for i in range(start, end)):
                 continue
-            span = doc.char_span(start, end, alignment_mode="contract")
-            if span is None or len(span) == 0:
+            entity = doc.char_span(start, end, alignment_mode="contract")
+            if entity is None or len(entity) == 0:
                 continue
             if label == "PERSON":
-                resolved = self._person(doc, span, titles_at, title_starts, surnames, new_actors)
+                resolved = self._person(doc, entity, titles_at, title_starts, surnames, new_actors)
             else:
-                resolved = self._organisation(doc, span, new_actors)
+                resolved = self._organisation(doc, entity, new_actors)
             if resolved is not None:
                 name_span, actor_id = resolved
                 found.append((name_span.start_char, name_span.end_char, actor_id, False))

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from spacy.language import Language
+from spacy.tokens import Doc
 
 from pipeline.extract.actors import ActorExtractor, Mention
 from pipeline.extract.commitments import code_commitments
@@ -75,7 +76,7 @@ class Extractor:
         texts = [
             articles[pos].text[articles[pos].sentences[i].start : articles[pos].sentences[i].end] for pos, i in wanted
         ]
-        parsed: list[dict[int, object]] = [{} for _ in articles]
+        parsed: list[dict[int, Doc]] = [{} for _ in articles]
         for (pos, index), sent_doc in zip(wanted, self.nlp.pipe(texts, batch_size=64), strict=True):
             parsed[pos][index] = sent_doc
         results = []
