@@ -455,7 +455,7 @@ def code_article_events(
     for sentence in article.sentences:
         sent_mentions = by_sentence.get(sentence.index, [])
         doc = parsed.get(sentence.index)
-        if doc is not None:
+        if doc is not None and doc.has_annotation("DEP"):  # NER-only sentences hold no event
             index = ActorSpanIndex()
             for m in sent_mentions:
                 span = doc.char_span(

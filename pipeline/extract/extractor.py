@@ -57,7 +57,8 @@ class Extractor:
     def extract_batch(self, articles: Sequence[Article], fallback_date: date) -> list[ArticleResult]:
         docs = [self.nlp.make_doc(a.text) for a in articles]
         spans = [self.actors.dictionary_spans(doc) for doc in docs]
-        wanted: list[tuple[int, int]] = []
+        parse: list[tuple[int, int]] = []  # sentences that may hold an event: full pipeline
+        ner_only: list[tuple[int, int]] = []  # sentences with an unknown name only: tagger and parser skipped
         for pos, (article, doc) in enumerate(zip(articles, docs, strict=True)):
             need_ner = self.actors.sentences_needing_ner(article, doc, spans[pos])
             starts = [s.start for s in article.sentences]
@@ -68,17 +69,21 @@ class Extractor:
             }
             for s in article.sentences:
                 words = [t.lower_ for t in doc.char_span(s.start, s.end, alignment_mode="expand") or []]
-                might_hold_event = (
-                    s.index in mentioned or s.index in need_ner or COLLECTIVE_WORDS.intersection(words)
-                ) and self.events.is_candidate(words)
-                if s.index in need_ner or might_hold_event:
-                    wanted.append((pos, s.index))
-        texts = [
-            articles[pos].text[articles[pos].sentences[i].start : articles[pos].sentences[i].end] for pos, i in wanted
-        ]
+                has_actor = s.index in mentioned or s.index in need_ner or COLLECTIVE_WORDS.intersection(words)
+                if has_actor and self.events.is_candidate(words):
+                    parse.append((pos, s.index))
+                elif s.index in need_ner:
+                    ner_only.append((pos, s.index))
         parsed: list[dict[int, Doc]] = [{} for _ in articles]
-        for (pos, index), sent_doc in zip(wanted, self.nlp.pipe(texts, batch_size=64), strict=True):
-            parsed[pos][index] = sent_doc
+        for wanted, components in ((parse, None), (ner_only, ["tok2vec", "ner"])):
+            texts = [articles[p].text[articles[p].sentences[i].start : articles[p].sentences[i].end] for p, i in wanted]
+            disabled = self.nlp.select_pipes(enable=components) if components else None
+            try:
+                for (pos, index), sent_doc in zip(wanted, self.nlp.pipe(texts, batch_size=64), strict=True):
+                    parsed[pos][index] = sent_doc
+            finally:
+                if disabled is not None:
+                    disabled.restore()
         results = []
         for pos, (article, doc) in enumerate(zip(articles, docs, strict=True)):
             found = self.actors.resolve(article, doc, spans[pos], parsed[pos])
