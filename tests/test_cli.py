@@ -163,3 +163,26 @@ def test_clear_errors(tmp_path):
     assert bad_date.returncode == 1 and "YYYY-MM-DD" in bad_date.stderr
     missing = geowire("run", "--input", str(tmp_path / "nope"), "--warehouse", str(tmp_path), "--date", DATE)
     assert missing.returncode == 1 and "input not found" in missing.stderr
+
+
+def test_warehouse_views_on_the_sample(sample_run):
+    warehouse, _, _, _ = sample_run
+    with duckdb.connect(str(warehouse / "geowire.duckdb"), read_only=True) as con:
+        [(expected_dyads,)] = con.execute(
+            "SELECT sum(len(source_actor_ids) * greatest(len(target_actor_ids), 1)) FROM news.events"
+        ).fetchall()
+        [(dyads,)] = con.execute("SELECT count(*) FROM news.event_dyads").fetchall()
+        assert dyads == expected_dyads > 0
+        joint = con.execute(
+            "SELECT c.donor_actor_id, c.joint, c.n_donors FROM news.commitments_by_donor c "
+            "JOIN news.articles a USING (article_id) WHERE a.source_id = 'sample_article' "
+            "AND c.category = 'security_guarantee' ORDER BY c.donor_actor_id"
+        ).fetchall()
+        assert joint == [("REG:EUROPE", True, 2), ("USA", True, 2)]
+        [(as_source,)] = con.execute(
+            "SELECT sum(events_as_source) FROM news.actor_activity WHERE actor_id = 'RUS'"
+        ).fetchall()
+        [(coded,)] = con.execute(
+            "SELECT count(*) FROM news.events WHERE list_contains(source_actor_ids, 'RUS')"
+        ).fetchall()
+        assert as_source == coded > 0
