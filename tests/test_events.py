@@ -101,3 +101,18 @@ def test_dates():
     assert resolve_date("It was signed yesterday.", published) == date(2026, 1, 7)
     assert resolve_date("Talks resume next Monday.", published) == date(2026, 1, 12)
     assert resolve_date("No date.", published) is None
+
+
+def test_reported_demand_is_a_request_of_the_addressee(extractor):
+    _, result = code(extractor, "A senior British minister said that Libya must hand over the suspects.")
+    assert events(result) == [("REQUEST", ["GBR"], ["LBY"], "asserted")]  # the hand-over has not happened
+
+
+def test_threat_is_aimed_at_whom_its_content_names(extractor):
+    _, result = code(extractor, "Azerbaijan threatened to break relations with Russia.")
+    assert events(result)[0][:3] == ("THREATEN", ["AZE"], ["RUS"])
+
+
+def test_protest_with_no_target_is_domestic(extractor):
+    _, result = code(extractor, "Thousands of Nigerians protested in Lagos on Sunday.")
+    assert ("PROTEST", ["NGA"], ["NGA"], "asserted") in events(result)

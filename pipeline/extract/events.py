@@ -56,6 +56,12 @@ OFFICE_HEADS = frozenset(
         "adviser",
     }
 )
+# Cooperative acts are never aimed at their own source; conflictual ones often are (a government arresting its
+# own citizens), and protests or repression with no target named are.
+# Modal verbs that turn reported speech into a demand: "Iraq must cooperate", "Israel should ease".
+DEMAND_MODALS = frozenset({"must", "should"})
+SELF_TARGET_EXCLUDED = frozenset({"AGREE", "CONSULT", "SUPPORT", "COOPERATE", "AID"})
+DOMESTIC_BY_DEFAULT = frozenset({"PROTEST", "COERCE"})
 # "with the U.K. and France taking a leading role": the actors who actually act.
 LEADING_VERBS = frozenset({"take", "play", "lead", "spearhead", "head"})
 
@@ -169,6 +175,9 @@ class EventCoder:
             lemma = token.lemma_.lower()
             if token.dep_ in ("amod", "compound"):
                 event = None  # "protected facilities", "the attacked city": modifiers, not acts
+            elif lemma in lex.reporting_verbs and (demand := self._reported_demand(token, index, ctx)):
+                event = demand
+                consumed.update(t.i for c in token.children if c.dep_ == "ccomp" for t in c.subtree)
             elif token.pos_ in ("VERB", "AUX") and (lemma in lex.verbs or lemma in lex.support_verbs):
                 event = self._verb_event(token, lemma, index, ctx, consumed)
             elif token.pos_ in ("NOUN", "PROPN") and lemma in lex.nouns:
@@ -178,6 +187,25 @@ class EventCoder:
             if event:
                 found.append(event)
         return found
+
+    def _reported_demand(self, verb: Token, index: ActorSpanIndex, ctx: ArticleContext) -> dict | None:
+        """ "X said (that) Y must do Z" is X demanding of Y (REQUEST); the act Z has not happened, so it is not
+        coded on its own."""
+        for clause in (c for c in verb.children if c.dep_ == "ccomp"):
+            modal = {c.lemma_.lower() for c in clause.children if c.dep_ == "aux"}
+            if not modal & DEMAND_MODALS:
+                continue
+            code = "100" if "must" in modal else "020"
+            entry = Trigger(lemma=verb.lemma_.lower(), type="REQUEST", cameo=code, pos="verb")
+            subjects = [c for c in clause.children if c.dep_ in SUBJECTS]
+            event = self._build(verb, entry, verb, index, ctx)
+            if event is None:
+                return None
+            targets = index.actors_in(t for s in subjects for t in s.subtree)
+            event["targets"] = [a for a in targets if a not in event["sources"]] or event["targets"]
+            event["modality"] = "asserted"
+            return event
+        return None
 
     def _pick_verb_entry(self, token: Token, lemma: str) -> Trigger | None:
         entries = self.lexicon.verbs.get(lemma, [])
@@ -205,10 +233,11 @@ class EventCoder:
         if complements and entry.complement == "defer":
             return None  # the complement is coded, with this verb's future and commitment passed down
         event = self._build(token, entry, token, index, ctx)
-        if complements and entry.complement == "absorb":
+        if entry.complement == "absorb":
             consumed.update(c.i for c in complements)
-            if event is not None:  # "demanded that Hamas renounce ...": whom the demand is aimed at
-                inner = index.actors_in(t for c in complements for t in c.subtree)
+            content = [c for c in token.children if c.dep_ in ("xcomp", "ccomp")]
+            if event is not None:  # "demanded that Hamas renounce", "threatened to cut ties with Russia"
+                inner = index.actors_in(t for c in content for t in c.subtree)
                 event["targets"] = list(
                     dict.fromkeys(event["targets"] + [a for a in inner if a not in event["sources"]])
                 )
@@ -469,7 +498,11 @@ def code_article_events(
             location = coder_location(coder, doc)
             for raw in coder.code_sentence(doc, index, ctx):
                 own = {coder.affiliation(a, actors) for a in raw["sources"]}
-                raw["targets"] = [a for a in raw["targets"] if coder.affiliation(a, actors) not in own]
+                if raw["type"] in SELF_TARGET_EXCLUDED:  # "the United States' commitment" is not aid to itself
+                    raw["targets"] = [a for a in raw["targets"] if coder.affiliation(a, actors) not in own]
+                elif raw["type"] in DOMESTIC_BY_DEFAULT and not raw["targets"]:
+                    # Protests and repression with no one named are aimed at the country's own government.
+                    raw["targets"] = sorted(a for a in own if len(a) == 3)
                 sources = frozenset(coder.affiliation(a, actors) for a in raw["sources"])
                 targets = frozenset(coder.affiliation(a, actors) for a in raw["targets"])
                 if raw["type"] in ("CONSULT", "COOPERATE"):  # symmetric: who meets whom is one set
