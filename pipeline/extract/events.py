@@ -369,18 +369,18 @@ class EventCoder:
         return []
 
     def _modality(self, verb: Token, entry: Trigger) -> str:
+        """From the lexicon's markers on the verb and the verbs governing it: "did not", "refused to" negate,
+        "if", "could" make it hypothetical, "will", "plan to", "pledge to" make it future."""
         lex = self.lexicon
         chain = [verb, *list(verb.ancestors)[:4]]
-        words = set()
-        for t in chain:
-            words.add(t.lemma_.lower())
-            words.update(c.lemma_.lower() for c in t.children if c.dep_ in ("aux", "neg", "mark", "advmod", "auxpass"))
-        if entry.type != "REJECT" and (
-            words & {"not", "never", "n't", "no"}
-            or any(t.lemma_.lower() in ("refuse", "fail", "decline") for t in chain[1:])
-        ):
+        modifiers = {
+            c.lemma_.lower() for t in chain for c in t.children if c.dep_ in ("aux", "neg", "mark", "advmod", "auxpass")
+        }
+        governing = {t.lemma_.lower() for t in chain[1:]}  # the verb's own lemma says nothing of its modality
+        words = modifiers | governing
+        if entry.type != "REJECT" and words & lex.negation_markers:
             return "negated"
-        if words & {"if", "unless", "whether"} or words & {"could", "might", "may"}:
+        if words & lex.hypothetical_markers:
             return "hypothetical"
         if entry.future or words & lex.future_markers:
             return "future"
