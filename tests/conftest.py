@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from pathlib import Path
 
@@ -22,6 +23,14 @@ SAMPLE_ACTORS = frozenset(
 @pytest.fixture(scope="session")
 def sample_text() -> str:
     return SAMPLE_ARTICLE.read_text(encoding="utf-8")
+
+
+def parquet_hashes(warehouse: Path) -> dict[str, str]:
+    """SHA-256 of every published Parquet file, by path relative to the warehouse: reruns must not change it."""
+    return {
+        str(p.relative_to(warehouse)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((warehouse / "parquet").rglob("*.parquet"))
+    }
 
 
 def write_bad_inbox(root: Path) -> dict[str, int]:

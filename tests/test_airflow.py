@@ -3,7 +3,6 @@ warehouse, run twice: the second run must replace the partition with byte-identi
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -13,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import REPO, SAMPLE_ACTORS
+from tests.conftest import REPO, SAMPLE_ACTORS, parquet_hashes
 
 pytestmark = pytest.mark.slow
 DATE = "2026-01-07"
@@ -23,13 +22,6 @@ CONF = f'{{"partition_date": "{DATE}"}}'
 def _airflow(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     airflow = Path(sys.executable).with_name("airflow")
     return subprocess.run([str(airflow), *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
-
-
-def _hashes(warehouse: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(warehouse)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted((warehouse / "parquet").rglob("*.parquet"))
-    }
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +43,7 @@ def airflow_runs(tmp_path_factory):
     assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
     first = _airflow(["dags", "test", "news_nightly", "-c", CONF], env)
     assert first.returncode == 0, first.stdout[-5000:] + first.stderr[-5000:]
-    hashes = _hashes(root / "warehouse")
+    hashes = parquet_hashes(root / "warehouse")
     second = _airflow(["dags", "test", "news_nightly", "-c", CONF], env)
     assert second.returncode == 0, second.stdout[-5000:] + second.stderr[-5000:]
     return root / "warehouse", first.stdout + first.stderr, hashes
@@ -71,7 +63,7 @@ def test_partition_published_and_rerun_identical(airflow_runs):
         f"parquet/{t}/date={DATE}/part-0.parquet"
         for t in sorted(("articles", "actors", "actor_mentions", "events", "commitments"))
     ]
-    assert _hashes(warehouse) == first_hashes
+    assert parquet_hashes(warehouse) == first_hashes
 
 
 def test_warehouse_lists_the_sample_actors(airflow_runs):

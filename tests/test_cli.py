@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
@@ -15,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from tests.conftest import REPO, SAMPLE_ACTORS, SAMPLE_ARTICLE, write_bad_inbox
+from tests.conftest import REPO, SAMPLE_ACTORS, SAMPLE_ARTICLE, parquet_hashes, write_bad_inbox
 
 DATE = "2026-01-07"
 
@@ -31,13 +29,6 @@ def geowire_in_process(*args: str, env: dict | None = None) -> subprocess.Comple
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
-
-
-def parquet_hashes(warehouse: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(warehouse)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted((warehouse / "parquet").rglob("*.parquet"))
-    }
 
 
 @pytest.fixture(scope="module")
