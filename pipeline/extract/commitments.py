@@ -99,9 +99,16 @@ def _quantity(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def code_commitments(events: list[CodedEvent], text: str, sentences, main_country: str | None = None) -> list[dict]:
-    """Commitments of one article. `main_country` is the country the article is mostly about: the recipient
-    of a commitment whose sentence names none ("provided 697 million EUR of military aid")."""
+def code_commitments(
+    events: list[CodedEvent],
+    text: str,
+    sentences,
+    country_counts: dict[str, int] | None = None,
+    actors: dict | None = None,
+) -> list[dict]:
+    """Commitments of one article. `country_counts` (mentions per country) names the recipient of a commitment
+    whose sentence names none ("provided 697 million EUR of military aid"): the country other than the donors
+    that the article names most, if at least twice and more than any other."""
     rules = load_rules()
     rows: list[dict] = []
     for event in events:
@@ -124,8 +131,9 @@ def code_commitments(events: list[CodedEvent], text: str, sentences, main_countr
         status = event.commitment_status or STATUS_BY_TYPE[event.event_type]
         if event.event_type == "AID" and event.modality == "asserted":
             status = "delivered"
-        fallback = [main_country] if main_country and main_country not in event.source_actor_ids else []
-        recipients = event.target_actor_ids or fallback
+        recipients = event.target_actor_ids or _main_recipient(
+            event.source_actor_ids, country_counts or {}, actors or {}
+        )
         condition = rules.condition.search(event.evidence)
         horizon = rules.time_horizon.search(event.evidence)
         for category, subtype in categories:
@@ -144,6 +152,17 @@ def code_commitments(events: list[CodedEvent], text: str, sentences, main_countr
             })  # fmt: skip
     _ratification_conditions(rows, text, sentences, rules)
     return rows
+
+
+def _main_recipient(donors: list[str], counts: dict[str, int], actors: dict) -> list[str]:
+    own = {
+        getattr(actors.get(d), "affiliation_id", None) or getattr(actors.get(d), "country_code", None) or d
+        for d in donors
+    }
+    ranked = sorted(((n, c) for c, n in counts.items() if c not in own), key=lambda nc: (-nc[0], nc[1]))
+    if ranked and ranked[0][0] >= 2 and (len(ranked) == 1 or ranked[0][0] > ranked[1][0]):
+        return [ranked[0][1]]
+    return []
 
 
 def _ratification_conditions(rows: list[dict], text: str, sentences, rules: CommitmentRules) -> None:

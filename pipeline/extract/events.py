@@ -229,6 +229,13 @@ class EventCoder:
                     return self._build(token, lex.nouns[obj.lemma_.lower()], obj, index, ctx, object_token=obj)
         if entry is None or lemma in lex.reporting_verbs:
             return None
+        if (
+            any(c.dep_ == "ccomp" for c in token.children)
+            and not any(c.dep_ in OBJECTS for c in token.children)
+            and entry.complement is None
+            and entry.type in ("COOPERATE", "SUPPORT", "CONSULT")
+        ):
+            return None  # "shared that ...", "noted that ...": the verb reports; the clause holds the act
         complements = [c for c in token.children if c.dep_ in ("xcomp", "ccomp") and self._is_trigger(c)]
         if complements and entry.complement == "defer":
             return None  # the complement is coded, with this verb's future and commitment passed down

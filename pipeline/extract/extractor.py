@@ -88,23 +88,21 @@ class Extractor:
         for pos, (article, doc) in enumerate(zip(articles, docs, strict=True)):
             found = self.actors.resolve(article, doc, spans[pos], parsed[pos])
             events = code_article_events(self.events, article, parsed[pos], found.mentions, found.actors, fallback_date)
-            commitments = code_commitments(events, article.text, article.sentences, main_country(found.mentions))
+            commitments = code_commitments(
+                events, article.text, article.sentences, country_counts(found.mentions), found.actors
+            )
             results.append(
                 ArticleResult(found.mentions, found.actors, [e.row() for e in events], commitments, len(parsed[pos]))
             )
         return results
 
 
-def main_country(mentions: list[Mention]) -> str | None:
-    """The country an article names most, if named at least twice and more often than any other."""
+def country_counts(mentions: list[Mention]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for m in mentions:
         if len(m.actor_id) == 3:
             counts[m.actor_id] = counts.get(m.actor_id, 0) + 1
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    if ranked and ranked[0][1] >= 2 and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
-        return ranked[0][0]
-    return None
+    return counts
 
 
 def actor_row(info: ActorInfo) -> dict:
