@@ -36,7 +36,13 @@ class RawRecord:
     title: str | None = None
     published: str | None = None
     url: str | None = None
-    origin: str = ""  # path[:line], for messages and quarantine records
+    path: str = ""
+    line: int | None = None  # record number within a JSONL or JSON-array file
+
+    @property
+    def origin(self) -> str:
+        """path[:line], for messages and quarantine records."""
+        return f"{self.path}:{self.line}" if self.line is not None else self.path
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline import stages
+from pipeline import stages, storage
 from pipeline.config import Settings
 
 
@@ -55,7 +55,5 @@ def summarize(
     summary["counts_balance"] = (
         summary["inputs_read"] == summary["articles_published"] + summary["duplicates"] + summary["quarantined"]
     )
-    from pipeline import storage
-
     storage.write_json(Path(warehouse) / "runs" / f"date={date}" / "summary.json", summary)
     return summary

@@ -60,13 +60,10 @@ def ingest(inputs: Sequence[str | Path], warehouse: Path, date: str, max_input_b
     for item in read_inbox(inputs, max_input_bytes):
         (records if isinstance(item, RawRecord) else quarantined).append(item.to_dict())
     storage.write_jsonl(work / "raw.jsonl", records)
-    storage.write_jsonl(work / "quarantine_inputs.jsonl", quarantined)
-    return {
-        "work_dir": str(work),
-        "inputs_read": len(records) + len(quarantined),
-        "records": len(records),
-        "quarantined": len(quarantined),
-    }
+    storage.write_jsonl(work / "quarantine_ingest.jsonl", quarantined)
+    counts = {"inputs_read": len(records) + len(quarantined), "records": len(records), "quarantined": len(quarantined)}
+    storage.write_json(work / "ingest.json", counts)  # publish reports inputs_read from here
+    return {"work_dir": str(work), **counts}
 
 
 # ---------------------------------------------------------------- normalize
@@ -118,17 +115,8 @@ def normalize(warehouse: Path, date: str) -> dict:
         record = RawRecord(**row)
         lang, prob = detect_language(record.text)
         if lang != "en" and prob >= NON_ENGLISH_CONFIDENCE:
-            path, _, line = record.origin.rpartition(":")
-            is_line = line.isdigit()
-            quarantined.append(
-                quarantine(
-                    path if is_line else record.origin,
-                    int(line) if is_line else None,
-                    Reason.NON_ENGLISH,
-                    f"language {lang} (p={prob:.2f}), not en",
-                    record.text,
-                ).to_dict()
-            )
+            reason = f"language {lang} (p={prob:.2f}), not en"
+            quarantined.append(quarantine(record.path, record.line, Reason.NON_ENGLISH, reason, record.text).to_dict())
             continue
         article = normalize_record(record, language="en")
         if article.article_id in seen_ids or article.article_id in earlier_ids:
@@ -139,8 +127,7 @@ def normalize(warehouse: Path, date: str) -> dict:
         if first != article.article_id:
             article = replace(article, duplicate_of=first)
         articles.append(article)
-    existing_q = storage.read_jsonl(work / "quarantine_inputs.jsonl")
-    storage.write_jsonl(work / "quarantine_inputs.jsonl", existing_q + quarantined)
+    storage.write_jsonl(work / "quarantine_normalize.jsonl", quarantined)
     storage.write_jsonl(work / "duplicate_inputs.jsonl", same_id)
     storage.write_parquet(storage.to_arrow("articles", (_article_row(a) for a in articles)), work / "articles.parquet")
     storage.write_parquet(_sentence_table(articles), work / "sentences.parquet")
@@ -152,19 +139,7 @@ def normalize(warehouse: Path, date: str) -> dict:
 
 
 def _article_row(a: Article) -> dict:
-    return {
-        "article_id": a.article_id,
-        "source_id": a.source_id,
-        "source": a.source,
-        "url": a.url,
-        "title": a.title,
-        "published_at": a.published_at,
-        "language": a.language,
-        "text": a.text,
-        "content_hash": a.content_hash,
-        "duplicate_of": a.duplicate_of,
-        "word_count": a.word_count,
-    }
+    return {column: getattr(a, column) for column in contracts.table("articles").column_names}
 
 
 def _sentence_table(articles: Sequence[Article]) -> pa.Table:
@@ -353,13 +328,16 @@ def publish(warehouse: Path, date: str) -> dict:
     missing = [str(p) for p in validated.values() if not p.exists()]
     if missing:
         raise FileNotFoundError(f"nothing validated to publish for {date}: {missing}")
-    articles = storage.read_parquet(validated["articles"])
+    duplicate_of = storage.read_parquet(validated["articles"], columns=["duplicate_of"]).column("duplicate_of")
     quarantined_rows = {
-        name: storage.read_parquet(work / "quarantine" / f"{name}.parquet").num_rows for name in contracts.table_names()
+        name: storage.row_count(work / "quarantine" / f"{name}.parquet") for name in contracts.table_names()
     }
-    rows = {name: storage.read_parquet(path).num_rows for name, path in validated.items()}
+    rows = {name: storage.row_count(path) for name, path in validated.items()}
     published = storage.publish_partition(validated, warehouse, date)
-    inputs_q = storage.read_jsonl(work / "quarantine_inputs.jsonl")
+    inputs_q = [
+        *storage.read_jsonl(work / "quarantine_ingest.jsonl"),
+        *storage.read_jsonl(work / "quarantine_normalize.jsonl"),
+    ]
     storage.write_jsonl(storage.partition_dir(warehouse, "quarantine", "inputs", date) / "inputs.jsonl", inputs_q)
     storage.publish_partition(
         {name: work / "quarantine" / f"{name}.parquet" for name in contracts.table_names()},
@@ -367,18 +345,14 @@ def publish(warehouse: Path, date: str) -> dict:
         date,
         area="quarantine",
     )
-    dup_rows = sum(v is not None for v in articles.column("duplicate_of").to_pylist())
+    dup_rows = len(duplicate_of) - duplicate_of.null_count
     same_id = len(storage.read_jsonl(work / "duplicate_inputs.jsonl"))
     reasons = Counter(q["reason"] for q in inputs_q)
     if quarantined_rows["articles"]:
         reasons["failed_quality_gate"] += quarantined_rows["articles"]
-    # Non-English records were read as raw records first, so they are counted once, as raw records.
-    read_at_ingest = len(storage.read_jsonl(work / "raw.jsonl")) + sum(
-        q["reason"] != Reason.NON_ENGLISH for q in inputs_q
-    )
     return {
-        "inputs_read": read_at_ingest,
-        "articles_published": articles.num_rows - dup_rows,
+        "inputs_read": storage.read_json(work / "ingest.json")["inputs_read"],
+        "articles_published": rows["articles"] - dup_rows,
         "duplicates": dup_rows + same_id,
         "quarantined": sum(reasons.values()),
         "quarantined_by_reason": dict(sorted(reasons.items())),

@@ -56,8 +56,13 @@ def write_parquet(table: pa.Table, path: Path) -> Path:
     return path
 
 
-def read_parquet(path: Path) -> pa.Table:
-    return pq.read_table(path)
+def read_parquet(path: Path, columns: list[str] | None = None) -> pa.Table:
+    return pq.read_table(path, columns=columns)
+
+
+def row_count(path: Path) -> int:
+    """Rows of a Parquet file, from its footer: no data is read."""
+    return pq.read_metadata(path).num_rows
 
 
 def publish_partition(staged: dict[str, Path], warehouse: Path, date: str, area: str = "parquet") -> dict[str, Path]:
@@ -81,6 +86,10 @@ def write_json(path: Path, payload: object) -> Path:
     )
     os.replace(tmp, path)
     return path
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def write_jsonl(path: Path, rows: Iterable[dict]) -> Path:

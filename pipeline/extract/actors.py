@@ -163,9 +163,6 @@ class ActorExtractor:
         return self._resolve(article, doc, spans, entities)
 
     def dictionary_spans(self, doc: Doc) -> list[tuple[Span, Alias | Title]]:
-        return self._dictionary_spans(doc)
-
-    def _dictionary_spans(self, doc: Doc) -> list[tuple[Span, Alias | Title]]:
         """Longest dictionary matches ("Taiwan Strait" blocks "Taiwan"). Titles and aliases are matched apart,
         so the title "NATO Secretary General" does not hide the mention of NATO inside it."""
         out: list[tuple[Span, Alias | Title]] = []
@@ -296,7 +293,7 @@ class ActorExtractor:
             return None
         if not all(t.is_alpha or t.text in ("-", "&") for t in span):
             return None  # "Delegation of Authority Under Section 506(a)(1" is a document title
-        if any(isinstance(entry, Alias) and entry.actor_id for _, entry in self._dictionary_spans(span.as_doc())):
+        if any(isinstance(entry, Alias) and entry.actor_id for _, entry in self.dictionary_spans(span.as_doc())):
             return None  # a body named after countries ("U.S.-EU Energy Council") is their forum, not an actor
         oid = "ORG:" + slugify(span.text)
         country, affiliation = self._context_country(doc, span.start, span.end)
@@ -308,14 +305,14 @@ class ActorExtractor:
         "NATO Secretary General") or right after it ("of Nigeria"): (country_code, affiliation_id)."""
         before_end = start - 1 if start > 0 and doc[start - 1].text in ("'s", "’s") else start
         before = doc[max(0, before_end - 4) : before_end]
-        for span, entry in reversed(self._dictionary_spans(before.as_doc()) if len(before) else []):
+        for span, entry in reversed(self.dictionary_spans(before.as_doc()) if len(before) else []):
             if span.end == len(before) and isinstance(entry, Alias):
                 found = self._country_or_igo(entry.actor_id)
                 if found != (None, None):
                     return found
         after = doc[end : min(len(doc), end + 5)]
         if len(after) >= 2 and after[0].lower_ == "of":
-            for span, entry in self._dictionary_spans(after.as_doc()):
+            for span, entry in self.dictionary_spans(after.as_doc()):
                 if span.start in (1, 2) and isinstance(entry, Alias):  # "of Norway", "of the United States"
                     return self._country_or_igo(entry.actor_id)
         return None, None

@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from pipeline.extract.events import CodedEvent
+from pipeline.extract.gazetteer import ActorInfo, affiliation_of
 from pipeline.normalize import stable_hash
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "commitments.yaml"
@@ -51,25 +52,32 @@ def load_rules() -> CommitmentRules:
     )  # fmt: skip
 
 
-def _has(text: str, word: str) -> bool:
-    return re.search(r"\b" + re.escape(word), text) is not None
+def _words_pattern(words: list[str]) -> re.Pattern:
+    """Any of the words at a word start ("guarantee" matches "guarantees")."""
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + ")") if words else re.compile(r"(?!)")
+
+
+@cache
+def _category_patterns() -> list[tuple[str, list[tuple[str, re.Pattern]], re.Pattern]]:
+    """Compiled once: categorize runs for every event."""
+    return [
+        (
+            cat["category"],
+            [(name, _words_pattern([w.strip() for w in words])) for name, words in (cat.get("subtypes") or {}).items()],
+            _words_pattern(cat.get("words") or []),
+        )
+        for cat in load_rules().categories
+    ]
 
 
 def categorize(text: str) -> list[tuple[str, str | None]]:
     """Every (category, subtype) whose words occur in `text`, in the data file's order."""
     lowered = text.lower()
     found: list[tuple[str, str | None]] = []
-    for cat in load_rules().categories:
-        subtype = next(
-            (
-                name
-                for name, words in (cat.get("subtypes") or {}).items()
-                if any(_has(lowered, w.strip()) for w in words)
-            ),
-            None,
-        )
-        if subtype or any(_has(lowered, w) for w in cat.get("words") or []):
-            found.append((cat["category"], subtype))
+    for category, subtypes, words in _category_patterns():
+        subtype = next((name for name, pattern in subtypes if pattern.search(lowered)), None)
+        if subtype or words.search(lowered):
+            found.append((category, subtype))
     return found
 
 
@@ -104,7 +112,7 @@ def code_commitments(
     text: str,
     sentences,
     country_counts: dict[str, int] | None = None,
-    actors: dict | None = None,
+    actors: dict[str, ActorInfo] | None = None,
 ) -> list[dict]:
     """Commitments of one article. `country_counts` (mentions per country) names the recipient of a commitment
     whose sentence names none ("provided 697 million EUR of military aid"): the country other than the donors
@@ -154,11 +162,8 @@ def code_commitments(
     return rows
 
 
-def _main_recipient(donors: list[str], counts: dict[str, int], actors: dict) -> list[str]:
-    own = {
-        getattr(actors.get(d), "affiliation_id", None) or getattr(actors.get(d), "country_code", None) or d
-        for d in donors
-    }
+def _main_recipient(donors: list[str], counts: dict[str, int], actors: dict[str, ActorInfo]) -> list[str]:
+    own = {affiliation_of(d, actors) for d in donors}
     ranked = sorted(((n, c) for c, n in counts.items() if c not in own), key=lambda nc: (-nc[0], nc[1]))
     if ranked and ranked[0][0] >= 2 and (len(ranked) == 1 or ranked[0][0] > ranked[1][0]):
         return [ranked[0][1]]

@@ -12,7 +12,7 @@ from datetime import date
 from spacy.tokens import Doc, Token
 
 from pipeline.extract.dates import resolve_date
-from pipeline.extract.gazetteer import ActorInfo, Gazetteer
+from pipeline.extract.gazetteer import ActorInfo, Gazetteer, affiliation_of
 from pipeline.extract.lexicon import QUAD_CLASS, Lexicon, Trigger
 from pipeline.normalize import stable_hash
 
@@ -155,12 +155,6 @@ class EventCoder:
         """Cheap pre-filter: a trigger word form occurs in the sentence."""
         forms = self.lexicon.surface_forms
         return any(w in forms for w in words)
-
-    def affiliation(self, actor_id: str, actors: dict[str, ActorInfo]) -> str:
-        info = actors.get(actor_id)
-        if info and info.actor_type in ("person", "organization"):
-            return info.affiliation_id or info.country_code or actor_id
-        return actor_id
 
     # ------------------------------------------------------------------ one sentence
 
@@ -504,14 +498,14 @@ def code_article_events(
             when = resolve_date(evidence, published) or published or fallback_date
             location = coder_location(coder, doc)
             for raw in coder.code_sentence(doc, index, ctx):
-                own = {coder.affiliation(a, actors) for a in raw["sources"]}
+                own = {affiliation_of(a, actors) for a in raw["sources"]}
                 if raw["type"] in SELF_TARGET_EXCLUDED:  # "the United States' commitment" is not aid to itself
-                    raw["targets"] = [a for a in raw["targets"] if coder.affiliation(a, actors) not in own]
+                    raw["targets"] = [a for a in raw["targets"] if affiliation_of(a, actors) not in own]
                 elif raw["type"] in DOMESTIC_BY_DEFAULT and not raw["targets"]:
                     # Protests and repression with no one named are aimed at the country's own government.
                     raw["targets"] = sorted(a for a in own if len(a) == 3)
-                sources = frozenset(coder.affiliation(a, actors) for a in raw["sources"])
-                targets = frozenset(coder.affiliation(a, actors) for a in raw["targets"])
+                sources = frozenset(affiliation_of(a, actors) for a in raw["sources"])
+                targets = frozenset(affiliation_of(a, actors) for a in raw["targets"])
                 if raw["type"] in ("CONSULT", "COOPERATE"):  # symmetric: who meets whom is one set
                     sources, targets = sources | targets, frozenset()
                 key = (raw["type"], sources, targets)

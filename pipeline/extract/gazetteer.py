@@ -68,6 +68,15 @@ class Gazetteer:
             self.conflicts.append((alias.surface, existing.actor_id, alias.actor_id))
 
 
+def affiliation_of(actor_id: str, actors: dict[str, ActorInfo]) -> str:
+    """Whom an actor acts for, as events and commitments are compared: a person's or organisation's
+    affiliation, else its country; countries, IGOs and regions act for themselves."""
+    info = actors.get(actor_id)
+    if info and info.actor_type in ("person", "organization"):
+        return info.affiliation_id or info.country_code or actor_id
+    return actor_id
+
+
 def slugify(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")

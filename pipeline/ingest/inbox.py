@@ -84,7 +84,7 @@ def read_file(path: Path, max_bytes: int) -> Iterator[RawRecord | QuarantinedInp
     elif kind == ".json":
         yield from _from_json(path, text)
     else:
-        yield RawRecord(source_id=_stem(path), source=DEFAULT_SOURCE, text=text, origin=name)
+        yield RawRecord(source_id=_stem(path), source=DEFAULT_SOURCE, text=text, path=name)
 
 
 class _TooLarge(Exception):
@@ -157,7 +157,8 @@ def _from_object(path: Path, line: int | None, obj: object, raw: str) -> RawReco
         title=_optional_str(obj.get("title")),
         published=_optional_str(obj.get("published")),
         url=_optional_str(obj.get("url")),
-        origin=f"{path}:{line}" if line is not None else str(path),
+        path=str(path),
+        line=line,
     )
 
 
@@ -182,5 +183,5 @@ def _from_html(path: Path, data: bytes) -> RawRecord | QuarantinedInput:
         title=_optional_str(getattr(doc, "title", None)),
         published=_optional_str(getattr(doc, "date", None)),
         url=_optional_str(getattr(doc, "url", None)),
-        origin=str(path),
+        path=str(path),
     )
