@@ -86,6 +86,50 @@ def test_commitment_amounts_and_categories():
     assert parse_amount("$200 million") == (2e8, "USD")
     assert categorize("security guarantees and $5bn in loans") == [("security_guarantee", None), ("financial", "loan")]
     assert categorize("IRIS-T air defence systems") == [("military", "air_defense")]
+    # Whole words: "based" is not a military base; a topic alone ("energy security") names nothing given.
+    assert categorize("a partnership based on shared values") == []
+    assert categorize("energy security") == []
+    assert categorize("defense", topics=False) == [] and categorize("defense") == [("military", None)]
+    # A guarantee covers the topic word; trade is not military aid.
+    assert categorize("commitment to Estonia's defense") == [("security_guarantee", None)]
+    assert categorize("a purchase of 30 passenger aircraft") == [("other", "trade")]
+
+
+def commitments(result) -> list[tuple]:
+    return [(c["category"], c["donor_actor_ids"], c["recipient_actor_ids"], c["status"]) for c in result.commitments]
+
+
+def test_commitment_to_a_country_defense_is_a_security_guarantee(extractor):
+    _, result = code(extractor, "Chancellor Olaf Scholz reaffirmed Germany's commitment to Lithuania's defence.")
+    assert [(c[0], c[2], c[3]) for c in commitments(result)] == [("security_guarantee", ["LTU"], "pledged")]
+
+
+def test_the_administration_is_the_speakers_government(extractor):
+    text = (
+        "President Biden met President William Ruto of Kenya at the White House. "
+        "President Biden said the Administration intends to provide $40 million in budget support to Kenya."
+    )
+    _, result = code(extractor, text)
+    [c] = result.commitments
+    assert (c["category"], c["donor_actor_ids"], c["recipient_actor_ids"]) == ("financial", ["USA"], ["KEN"])
+    assert (c["amount"], c["status"]) == (4e7, "proposed")  # "intends to": proposed, not yet pledged
+
+
+def test_a_pledge_to_cooperate_is_an_event_without_a_commitment(extractor):
+    _, result = code(extractor, "France and Italy pledged to work together to address the threat of drones.")
+    assert [e[0] for e in events(result)] == ["AGREE"]
+    assert result.commitments == []
+
+
+def test_currency_names_are_not_actors(extractor):
+    _, result = code(extractor, "Japan will provide 100 million US dollars in humanitarian assistance to Ukraine.")
+    assert commitments(result) == [("humanitarian", ["JPN"], ["UKR"], "pledged")]
+    assert (result.commitments[0]["amount"], result.commitments[0]["currency"]) == (1e8, "USD")
+
+
+def test_mislemmatised_trigger_is_still_found(extractor):
+    _, result = code(extractor, "Kenyan students staged demonstrations in Nairobi on Monday.")  # "staged" -> "stag"
+    assert ("PROTEST", ["KEN"], ["KEN"], "asserted") in events(result)
 
 
 def test_aid_with_amount_becomes_a_financial_commitment(extractor):

@@ -28,6 +28,7 @@ class CommitmentRules:
     ratification: re.Pattern
     time_horizon: re.Pattern
     amount: re.Pattern
+    implied_recipients: dict[str, str]
 
 
 @cache
@@ -49,36 +50,62 @@ def load_rules() -> CommitmentRules:
         condition=re.compile(rf"\b(?:{openers})\b[^.;]*", re.I),
         ratification=re.compile(r"\b(?:" + "|".join(raw["ratification_words"]) + r")\b[^.;]*", re.I),
         time_horizon=re.compile("|".join(raw["time_horizon_patterns"]), re.I), amount=amount,
+        implied_recipients=raw.get("implied_recipients") or {},
     )  # fmt: skip
 
 
-def _words_pattern(words: list[str]) -> re.Pattern:
-    """Any of the words at a word start ("guarantee" matches "guarantees")."""
-    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + ")") if words else re.compile(r"(?!)")
+def _words_pattern(words: list[str], patterns: list[str] | None = None) -> re.Pattern:
+    """Any of the words as a whole word, plural allowed ("guarantee" matches "guarantees"; "facilit*" any
+    ending), or any of the regular expressions."""
+    alternatives = [
+        re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) + r"(?:e?s)?\b" for w in words
+    ] + list(patterns or [])
+    return re.compile(r"\b(?:" + "|".join(alternatives) + ")") if alternatives else re.compile(r"(?!)")
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    subtypes: list[tuple[str, re.Pattern]]
+    words: re.Pattern
+    topic_words: re.Pattern
+    suppressed_by: frozenset[str]
+    yields_to: frozenset[str]
 
 
 @cache
-def _category_patterns() -> list[tuple[str, list[tuple[str, re.Pattern]], re.Pattern]]:
+def _categories() -> list[Category]:
     """Compiled once: categorize runs for every event."""
     return [
-        (
+        Category(
             cat["category"],
-            [(name, _words_pattern([w.strip() for w in words])) for name, words in (cat.get("subtypes") or {}).items()],
-            _words_pattern(cat.get("words") or []),
+            [(name, _words_pattern(words)) for name, words in (cat.get("subtypes") or {}).items()],
+            _words_pattern(cat.get("words") or [], cat.get("patterns")),
+            _words_pattern(cat.get("topic_words") or []),
+            frozenset(cat.get("suppressed_by") or ()),
+            frozenset(cat.get("yields_to") or ()),
         )
         for cat in load_rules().categories
     ]
 
 
-def categorize(text: str) -> list[tuple[str, str | None]]:
-    """Every (category, subtype) whose words occur in `text`, in the data file's order."""
+def categorize(text: str, topics: bool = True) -> list[tuple[str, str | None]]:
+    """Every (category, subtype) whose words occur in `text`, in the data file's order. With `topics` false, a
+    category's topic words ("defense") do not count. A category found without a subtype gives way to the
+    categories that suppress it ("commitment to Japan's defense")."""
     lowered = text.lower()
     found: list[tuple[str, str | None]] = []
-    for category, subtypes, words in _category_patterns():
-        subtype = next((name for name, pattern in subtypes if pattern.search(lowered)), None)
-        if subtype or words.search(lowered):
-            found.append((category, subtype))
-    return found
+    for category in _categories():
+        subtype = next((name for name, pattern in category.subtypes if pattern.search(lowered)), None)
+        if subtype or category.words.search(lowered) or (topics and category.topic_words.search(lowered)):
+            found.append((category.name, subtype))
+    names = {name for name, _ in found}
+    rules = {c.name: c for c in _categories()}
+    return [
+        (name, subtype)
+        for name, subtype in found
+        if not (names & rules[name].yields_to or (subtype is None and names & rules[name].suppressed_by))
+    ]
 
 
 def parse_amount(text: str) -> tuple[float | None, str | None]:
@@ -122,25 +149,36 @@ def code_commitments(
     for event in events:
         if event.event_type not in COMMITTING_TYPES:
             continue
-        object_text = event.object_text or event.evidence
-        categories = categorize(object_text) or (categorize(event.evidence) if event.event_type == "AID" else [])
-        # A plan or promise counts when it names something concrete ("aim to establish military hubs").
-        if (
-            not event.commitment_status
-            and event.event_type != "AID"
-            and not (event.event_type == "AGREE" and event.modality == "future" and categories)
-        ):
+        delivered = event.event_type == "AID"
+        # What was promised is the event's object; the whole sentence only for aid given ("sent 40 tanks") or when
+        # the sentence states an amount ("€30 million was announced for ...").
+        object_text = event.object_text or (
+            event.evidence if delivered or parse_amount(event.evidence)[0] is not None else ""
+        )
+        # The amount of the thing promised, not another figure of the sentence ("noting it has given $7 billion").
+        amount, currency = parse_amount(object_text)
+        categories = categorize(object_text, topics=delivered or amount is not None)
+        if not categories and delivered:
+            categories = categorize(event.evidence)
+        # A plan or promise counts when it names something concrete ("aim to establish military hubs"); a promise
+        # to cooperate or consult names no thing given unless it has an amount.
+        vague = event.promised_type in ("COOPERATE", "CONSULT") and amount is None
+        promised = event.commitment_status or (event.modality == "future" and (categories or event.event_type == "SANCTION"))
+        if not delivered and (vague or not promised):
             continue
-        amount, currency = parse_amount(event.evidence)
         if not categories and amount is not None:
-            categories = [("financial", None)]
+            # "$100 million in humanitarian assistance": the "in" phrase often hangs off the verb, not the amount.
+            categories = categorize(event.evidence, topics=False) or [("financial", None)]
         if event.event_type == "SANCTION":
             categories = [("sanctions", None)]
         status = event.commitment_status or STATUS_BY_TYPE[event.event_type]
         if event.event_type == "AID" and event.modality == "asserted":
             status = "delivered"
-        recipients = event.target_actor_ids or _main_recipient(
-            event.source_actor_ids, country_counts or {}, actors or {}
+        recipients = (
+            event.target_actor_ids
+            or _same_sentence_targets(event, events)
+            or [r for phrase, r in rules.implied_recipients.items() if phrase in event.evidence.lower()][:1]
+            or _main_recipient(event.source_actor_ids, country_counts or {}, actors or {})
         )
         condition = rules.condition.search(event.evidence)
         horizon = rules.time_horizon.search(event.evidence)
@@ -151,7 +189,7 @@ def code_commitments(
                 "sentence_index": event.sentence_index, "char_start": event.char_start, "char_end": event.char_end,
                 "evidence": event.evidence, "donor_actor_ids": event.source_actor_ids,
                 "recipient_actor_ids": recipients, "category": category, "subtype": subtype,
-                "description": object_text.strip() or event.trigger, "items": None,
+                "description": object_text.strip() or event.evidence, "items": None,
                 "quantity": _quantity(event.evidence), "amount": amount if category == "financial" or amount else None,
                 "currency": currency if amount is not None else None, "status": status,
                 "conditions": condition.group(0).strip() if condition else None,
@@ -160,6 +198,15 @@ def code_commitments(
             })  # fmt: skip
     _ratification_conditions(rows, text, sentences, rules)
     return rows
+
+
+def _same_sentence_targets(event: CodedEvent, events: list[CodedEvent]) -> list[str]:
+    """Whom the same actors act for elsewhere in the sentence: "offered a grant to support the budget of Ukraine"."""
+    targets: list[str] = []
+    for other in events:
+        if other.sentence_index == event.sentence_index and other.source_actor_ids == event.source_actor_ids:
+            targets += [t for t in other.target_actor_ids if t not in targets]
+    return targets
 
 
 def _main_recipient(donors: list[str], counts: dict[str, int], actors: dict[str, ActorInfo]) -> list[str]:

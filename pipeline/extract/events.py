@@ -56,12 +56,19 @@ OFFICE_HEADS = frozenset(
         "adviser",
     }
 )
+# "the Administration", "his government": the government of the person or country named before.
+GOVERNMENT_HEADS = frozenset({"administration", "government"})
+# Every word that can stand for an actor named before: a sentence holding one can hold an event.
+STAND_IN_WORDS = COLLECTIVE_HEADS | PERSON_PRONOUNS | OFFICE_HEADS | GOVERNMENT_HEADS
 # Cooperative acts are never aimed at their own source; conflictual ones often are (a government arresting its
 # own citizens), and protests or repression with no target named are.
 # Modal verbs that turn reported speech into a demand: "Iraq must cooperate", "Israel should ease".
 DEMAND_MODALS = frozenset({"must", "should"})
 SELF_TARGET_EXCLUDED = frozenset({"AGREE", "CONSULT", "SUPPORT", "COOPERATE", "AID"})
 DOMESTIC_BY_DEFAULT = frozenset({"PROTEST", "COERCE"})
+PROMISE_TYPES = frozenset({"AGREE", "AID"})
+# Suffixes undone, in order, when the model's lemma is not a lexicon word: (suffix, replacement).
+INFLECTIONS = (("ied", "y"), ("ies", "y"), ("ing", "e"), ("ing", ""), ("ed", ""), ("d", ""), ("es", ""), ("s", ""))
 # "with the U.K. and France taking a leading role": the actors who actually act.
 LEADING_VERBS = frozenset({"take", "play", "lead", "spearhead", "head"})
 
@@ -107,9 +114,13 @@ class CodedEvent:
     # Not published: what the commitment coder needs.
     commitment_status: str | None = None
     object_text: str = ""
+    promised_type: str = ""  # the act's own type before a promise made it AGREE ("pledged to work together")
 
     def row(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k not in ("commitment_status", "object_text")}
+        return {k: v for k, v in self.__dict__.items() if k not in UNPUBLISHED_FIELDS}
+
+
+UNPUBLISHED_FIELDS = frozenset({"commitment_status", "object_text", "promised_type"})
 
 
 class ArticleContext:
@@ -120,6 +131,7 @@ class ArticleContext:
         self.persons_seen: list[str] = []
         self.actors_seen: list[str] = []
         self.last_participants: list[str] = []
+        self.last_source_person: list[str] = []
 
     def see(self, actor_ids: list[str]) -> None:
         for a in actor_ids:
@@ -127,10 +139,10 @@ class ArticleContext:
             if a.startswith("PER:"):
                 self.persons_seen.append(a)
 
-    def resolve_collective(self, head: Token) -> list[str]:
+    def resolve_collective(self, head: Token, index: ActorSpanIndex | None = None) -> list[str]:
         word = head.lower_
-        if word in PERSON_PRONOUNS:
-            return self.persons_seen[-1:]
+        if word in PERSON_PRONOUNS:  # "he": who last acted, else who was last named
+            return self.last_source_person[-1:] or self.persons_seen[-1:]
         if word in OFFICE_HEADS:
             title = " ".join(t.text for t in head.subtree if t.is_alpha and t.lower_ != "the").lower()
             for pid in reversed(self.persons_seen):
@@ -138,6 +150,8 @@ class ArticleContext:
                 if info and info.title and info.title.lower() in title:
                     return [pid]
             return self.persons_seen[-1:] if word == "president" else []
+        if word in GOVERNMENT_HEADS:
+            return self._government(head, index)
         if word in COLLECTIVE_HEADS:
             if self.last_participants:
                 return list(self.last_participants)
@@ -146,10 +160,41 @@ class ArticleContext:
         return []
 
 
+    def _government(self, head: Token, index: ActorSpanIndex | None) -> list[str]:
+        """The country whose government "the Administration" is: a possessor's ("his Administration"), else the
+        speaker's ("Harris said the Administration will ..."), else that of the last person named."""
+        owners: list[str] = []
+        if any(c.dep_ == "poss" and c.lower_ in ("his", "her") for c in head.children):
+            owners = self.last_source_person[-1:] or self.persons_seen[-1:]
+        elif index is not None:
+            for verb in head.head.ancestors:
+                owners = index.actors_in(t for c in verb.children if c.dep_ in SUBJECTS for t in c.subtree)
+                if owners:
+                    break
+        for aid in owners or list(reversed(self.persons_seen)):
+            country = affiliation_of(aid, self.actors)
+            if len(country) == 3:  # a country code: the government acts for the country
+                return [country]
+        return []
+
+
 class EventCoder:
     def __init__(self, lexicon: Lexicon, gazetteer: Gazetteer):
         self.lexicon = lexicon
         self.gazetteer = gazetteer
+        self._known = set(lexicon.verbs) | set(lexicon.support_verbs) | set(lexicon.nouns)
+
+    def _lemma(self, token: Token) -> str:
+        """The token's lemma, or the lexicon word its inflection comes from when the model's lemma is wrong
+        ("staged" -> "stag")."""
+        lemma = token.lemma_.lower()
+        if lemma in self._known:
+            return lemma
+        word = token.lower_
+        for suffix, ending in INFLECTIONS:
+            if word.endswith(suffix) and (stem := word[: -len(suffix)] + ending) in self._known:
+                return stem
+        return lemma
 
     def is_candidate(self, words: list[str]) -> bool:
         """Cheap pre-filter: a trigger word form occurs in the sentence."""
@@ -166,7 +211,7 @@ class EventCoder:
         for token in sent:
             if token.i in consumed:
                 continue
-            lemma = token.lemma_.lower()
+            lemma = self._lemma(token)
             if token.dep_ in ("amod", "compound"):
                 event = None  # "protected facilities", "the attacked city": modifiers, not acts
             elif lemma in lex.reporting_verbs and (demand := self._reported_demand(token, index, ctx)):
@@ -218,9 +263,9 @@ class EventCoder:
         # A light verb with a noun-trigger object codes the noun's event ("held talks", "imposed sanctions").
         if lemma in lex.support_verbs:
             for obj in (c for c in token.children if c.dep_ in OBJECTS):
-                if obj.lemma_.lower() in lex.nouns:
+                if self._lemma(obj) in lex.nouns:
                     consumed.add(obj.i)
-                    return self._build(token, lex.nouns[obj.lemma_.lower()], obj, index, ctx, object_token=obj)
+                    return self._build(token, lex.nouns[self._lemma(obj)], obj, index, ctx, object_token=obj)
         if entry is None or lemma in lex.reporting_verbs:
             return None
         if (
@@ -245,24 +290,24 @@ class EventCoder:
         return event
 
     def _is_trigger(self, token: Token) -> bool:
-        lemma = token.lemma_.lower()
+        lemma = self._lemma(token)
         if lemma in self.lexicon.verbs and lemma not in self.lexicon.reporting_verbs:
             return True
         return lemma in self.lexicon.support_verbs and any(
-            c.dep_ in OBJECTS and c.lemma_.lower() in self.lexicon.nouns for c in token.children
+            c.dep_ in OBJECTS and self._lemma(c) in self.lexicon.nouns for c in token.children
         )
 
     def _noun_event(self, token: Token, entry: Trigger, index: ActorSpanIndex, ctx: ArticleContext) -> dict | None:
         head = token.head
         if QUAD_CLASS[entry.type] <= 2:
             for ancestor in token.ancestors:
-                entries = self.lexicon.verbs.get(ancestor.lemma_.lower(), [])
+                entries = self.lexicon.verbs.get(self._lemma(ancestor), [])
                 if ancestor.pos_ == "VERB" and entries and entries[0].type == "CONSULT":
                     # "discussed support for Ukraine": a topic of the talks; "to end Russia's invasion" still
                     # asserts the invasion.
                     return None
         if token.dep_ in OBJECTS and (
-            head.lemma_.lower() in self.lexicon.verbs or head.lemma_.lower() in self.lexicon.support_verbs
+            self._lemma(head) in self.lexicon.verbs or self._lemma(head) in self.lexicon.support_verbs
         ):
             return None  # coded with its verb
         for child in token.children:
@@ -275,7 +320,9 @@ class EventCoder:
         if not sources:
             return None  # "the war", "threats to security": a noun alone names no act
         targets = [a for a in self._noun_roles(token, entry.target_from, index) if a not in sources]
-        return self._finish(token, entry, token, sources, targets, self._modality(token, entry), 0.55)
+        event = self._finish(token, entry, token, sources, targets, self._modality(token, entry), 0.55)
+        event["object_text"] = " ".join(t.text for t in token.subtree)
+        return event
 
     def _noun_roles(self, token: Token, roles: tuple[str, ...], index: ActorSpanIndex) -> list[str]:
         out: list[str] = []
@@ -325,7 +372,7 @@ class EventCoder:
                 sources += index.actors_in(s.subtree)
             if not sources and subjects:
                 leading = self._leading_actors(verb, index)
-                sources = leading or ctx.resolve_collective(subjects[0])
+                sources = leading or ctx.resolve_collective(subjects[0], index)
                 confidence = 0.6
         leading = self._leading_actors(verb, index)
         if leading and not [a for a in sources if a in leading]:
@@ -401,7 +448,7 @@ class EventCoder:
         status = entry.commitment
         # A governing promise ("pledged to provide", "agreed to support") passes its commitment status down.
         for anc in list(token.ancestors)[:3]:
-            lemma = anc.lemma_.lower()
+            lemma = self._lemma(anc)
             for e in self.lexicon.verbs.get(lemma, []):
                 if e.complement == "defer" and not e.particle:
                     status = e.commitment or status
@@ -426,6 +473,7 @@ class EventCoder:
             "modality": modality,
             "confidence": confidence,
             "status": status,
+            "promised_type": entry.type,
         }
 
     # ------------------------------------------------------------------ one article
@@ -461,6 +509,7 @@ class EventCoder:
             source_actor_ids=raw["sources"], target_actor_ids=raw["targets"], location=location[0],
             location_country=location[1], event_date=event_date, modality=raw["modality"],
             confidence=raw["confidence"], commitment_status=raw["status"], object_text=raw.get("object_text", ""),
+            promised_type=raw["promised_type"],
         )  # fmt: skip
 
 
@@ -474,7 +523,10 @@ def _fills_role(child: Token, role: str) -> bool:
 def code_article_events(
     coder: EventCoder, article, parsed: dict[int, Doc], mentions, actors: dict[str, ActorInfo], fallback_date: date
 ) -> list[CodedEvent]:
-    """Events of one article, in sentence order, one per distinct (type, source and target affiliations)."""
+    """Events of one article, in sentence order, one per distinct (type, source and target affiliations, and for
+    promises and aid the kind of thing promised)."""
+    from pipeline.extract.commitments import categorize  # commitments builds on this module's events
+
     ctx = ArticleContext(actors)
     by_sentence: dict[int, list] = {}
     for m in mentions:
@@ -508,15 +560,18 @@ def code_article_events(
                 targets = frozenset(affiliation_of(a, actors) for a in raw["targets"])
                 if raw["type"] in ("CONSULT", "COOPERATE"):  # symmetric: who meets whom is one set
                     sources, targets = sources | targets, frozenset()
-                key = (raw["type"], sources, targets)
+                # Promises and aid of different things are different acts ("$627 million", "defense").
+                promised = frozenset(categorize(raw.get("object_text", ""))) if raw["type"] in PROMISE_TYPES else None
+                key = (raw["type"], sources, targets, promised)
                 # A restatement adds nothing: the same act, or the same act with its target left unsaid.
-                if key in seen or (not targets and any(k[:2] == key[:2] for k in seen)):
+                if key in seen or (not targets and any(k[:2] == key[:2] and k[3] == promised for k in seen)):
                     continue
                 seen.add(key)
                 event = coder.finalize(
                     article.article_id, sentence.index, (sentence.start, sentence.end), evidence, raw, when, location
                 )
                 events.append(event)
+                ctx.last_source_person = [a for a in raw["sources"] if a.startswith("PER:")][-1:] or ctx.last_source_person
                 if QUAD_CLASS[raw["type"]] <= 2:  # "the coalition", "the allies": who last cooperated
                     ctx.last_participants = list(
                         dict.fromkeys(raw["sources"] + (raw["targets"] if raw["type"] == "CONSULT" else []))

@@ -14,30 +14,10 @@ from spacy.tokens import Doc
 
 from pipeline.extract.actors import ActorExtractor, Mention
 from pipeline.extract.commitments import code_commitments
-from pipeline.extract.events import EventCoder, code_article_events
+from pipeline.extract.events import STAND_IN_WORDS, EventCoder, code_article_events
 from pipeline.extract.gazetteer import ActorInfo, Gazetteer
 from pipeline.extract.lexicon import Lexicon
 from pipeline.normalize import Article
-
-# Subjects that can carry an event without naming an actor: resolved to actors named before.
-COLLECTIVE_WORDS = frozenset(
-    {
-        "coalition",
-        "allies",
-        "leaders",
-        "sides",
-        "they",
-        "he",
-        "she",
-        "both",
-        "president",
-        "minister",
-        "secretary",
-        "countries",
-        "partners",
-    }
-)
-
 
 @dataclass
 class ArticleResult:
@@ -69,7 +49,7 @@ class Extractor:
             }
             for s in article.sentences:
                 words = [t.lower_ for t in doc.char_span(s.start, s.end, alignment_mode="expand") or []]
-                has_actor = s.index in mentioned or s.index in need_ner or COLLECTIVE_WORDS.intersection(words)
+                has_actor = s.index in mentioned or s.index in need_ner or STAND_IN_WORDS.intersection(words)
                 if has_actor and self.events.is_candidate(words):
                     parse.append((pos, s.index))
                 elif s.index in need_ner:
