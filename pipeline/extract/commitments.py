@@ -163,7 +163,8 @@ def code_commitments(
         # A plan or promise counts when it names something concrete ("aim to establish military hubs"); a promise
         # to cooperate or consult names no thing given unless it has an amount.
         vague = event.promised_type in ("COOPERATE", "CONSULT") and amount is None
-        promised = event.commitment_status or (event.modality == "future" and (categories or event.event_type == "SANCTION"))
+        future = event.modality == "future"
+        promised = event.commitment_status or (future and (categories or event.event_type == "SANCTION"))
         if not delivered and (vague or not promised):
             continue
         if not categories and amount is not None:

@@ -571,7 +571,8 @@ def code_article_events(
                     article.article_id, sentence.index, (sentence.start, sentence.end), evidence, raw, when, location
                 )
                 events.append(event)
-                ctx.last_source_person = [a for a in raw["sources"] if a.startswith("PER:")][-1:] or ctx.last_source_person
+                acting_persons = [a for a in raw["sources"] if a.startswith("PER:")]
+                ctx.last_source_person = acting_persons[-1:] or ctx.last_source_person
                 if QUAD_CLASS[raw["type"]] <= 2:  # "the coalition", "the allies": who last cooperated
                     ctx.last_participants = list(
                         dict.fromkeys(raw["sources"] + (raw["targets"] if raw["type"] == "CONSULT" else []))

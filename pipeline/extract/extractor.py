@@ -19,6 +19,7 @@ from pipeline.extract.gazetteer import ActorInfo, Gazetteer
 from pipeline.extract.lexicon import Lexicon
 from pipeline.normalize import Article
 
+
 @dataclass
 class ArticleResult:
     mentions: list[Mention] = field(default_factory=list)
