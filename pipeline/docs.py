@@ -131,8 +131,8 @@ _LIMITS = """\
 - Actors outside the project dictionary are found only as people and organisations spaCy's NER recognises,
   with country and office read from the title around the name; they may lack `wikidata_id`, `sector` or
   `affiliation_id`.
-- Duplicates: exact duplicates (same normalised text) carry `duplicate_of` and are not extracted; near
-  duplicates (edited reprints) are not detected by this version.
+- Duplicates carry `duplicate_of` and are not extracted, so their events and commitments are not counted twice;
+  filter `duplicate_of IS NULL` to count distinct articles.
 - `actors` is per partition: an actor appears in every partition that names it, possibly with a newer
   description; the DuckDB view `news.actor_dim` keeps the latest.
 - Event and commitment dates are resolved against the publication date; an article without one falls back to
