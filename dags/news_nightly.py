@@ -11,13 +11,14 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
 
+from pipeline import fs
 from pipeline.config import Settings
 from pipeline.partition import partition_key
 
 TABLES = ("articles", "actors", "actor_mentions", "events", "commitments")
 _settings = Settings.from_env()
-PUBLISHED = [Asset(name=f"geowire.{t}", uri=f"file://{_settings.warehouse.resolve()}/parquet/{t}") for t in TABLES]
-WAREHOUSE_DB = Asset(name="geowire.duckdb", uri=f"file://{_settings.warehouse.resolve()}/geowire.duckdb")
+PUBLISHED = [Asset(name=f"geowire.{t}", uri=f"{fs.uri(_settings.warehouse)}/parquet/{t}") for t in TABLES]
+WAREHOUSE_DB = Asset(name="geowire.duckdb", uri=fs.uri(fs.local_dir(_settings.warehouse) / "geowire.duckdb"))
 
 
 @dag(

@@ -26,16 +26,17 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log one 
 
 @app.command()
 def run(
-    inputs: Annotated[list[Path], typer.Option("--input", "-i", help="input files or directories")],
-    warehouse: Annotated[Path, typer.Option(help="warehouse directory")],
+    inputs: Annotated[list[str], typer.Option("--input", "-i", help="input files or directories, or s3:// URLs")],
+    warehouse: Annotated[str, typer.Option(help="warehouse directory or s3://bucket/prefix")],
     date: Annotated[str, typer.Option(help="partition date, YYYY-MM-DD")],
-    more_inputs: Annotated[list[Path] | None, typer.Argument(help="more inputs: `--input a b c` works too")] = None,
+    more_inputs: Annotated[list[str] | None, typer.Argument(help="more inputs: `--input a b c` works too")] = None,
     workers: Annotated[int | None, typer.Option(help="processes for the NLP stage")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON on stdout")] = False,
 ) -> None:
     """Run every stage (ingest -> normalize -> extract -> validate -> publish -> load) for one partition."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from pipeline import fs
     from pipeline.runner import run_pipeline
 
     try:
@@ -43,7 +44,7 @@ def run(
     except ValueError as exc:
         _fail(str(exc))
     inputs = [*inputs, *(more_inputs or [])]
-    missing = [str(p) for p in inputs if not p.exists()]
+    missing = [p for p in inputs if not fs.location(p).exists()]
     if missing:
         _fail(f"input not found: {', '.join(missing)}")
     settings = Settings.from_env()
@@ -94,11 +95,13 @@ def _fail(reason: str) -> None:
 
 @app.command()
 def summary(
-    warehouse: Annotated[Path, typer.Option(help="warehouse directory")],
+    warehouse: Annotated[str, typer.Option(help="warehouse directory or s3://bucket/prefix")],
     date: Annotated[str, typer.Option(help="partition date, YYYY-MM-DD")],
 ) -> None:
     """Print the summary of the run that published partition DATE."""
-    path = warehouse / "runs" / f"date={date}" / "summary.json"
+    from pipeline import fs
+
+    path = fs.location(warehouse) / "runs" / f"date={date}" / "summary.json"
     if not path.exists():
         _fail(f"no run summary at {path}")
     print_summary(json.loads(path.read_text(encoding="utf-8")))
@@ -125,6 +128,43 @@ def query(
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
     Console().print(table)
+
+
+@app.command()
+def verify(
+    warehouse: Annotated[str, typer.Option(help="warehouse directory or s3://bucket/prefix")],
+    date: Annotated[str, typer.Option(help="partition date, YYYY-MM-DD")],
+) -> None:
+    """Check partition DATE against its manifest (files, sha256, rows, schema_version): exit 0 when it is safe
+    to read, 1 with the problems when it is not."""
+    from pipeline.manifest import verify_manifest
+
+    problems = verify_manifest(warehouse, date)
+    if problems:
+        for problem in problems:
+            console.print(f"geowire: {problem}", markup=False, highlight=False)
+        _fail(f"partition {date} does not match its manifest ({len(problems)} problems)")
+    print(f"partition {date}: ok")
+
+
+@app.command()
+def docs(
+    check: Annotated[bool, typer.Option("--check", help="exit 1 if the committed card is not current")] = False,
+) -> None:
+    """Generate the dataset card, schemas/DATASET.md and schemas/DATASET.html, from schemas/*.yaml."""
+    from pipeline import docs as card
+
+    if check:
+        stale = card.stale_files()
+        for name, diff in stale.items():
+            console.print(diff, markup=False, highlight=False)
+            console.print(f"geowire: {name} is not current with schemas/", markup=False, highlight=False)
+        if stale:
+            _fail("the dataset card is stale: run `geowire docs` and commit schemas/DATASET.md and DATASET.html")
+        print("dataset card is current")
+        return
+    for path in card.write():
+        print(f"wrote {path}")
 
 
 @app.command(name="eval")

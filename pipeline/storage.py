@@ -1,8 +1,15 @@
 """Warehouse layout, deterministic Parquet writes, and atomic partition publish.
 
 <warehouse>/parquet/<table>/date=D/part-0.parquet      published
+<warehouse>/parquet/_manifests/date=D/manifest.json    rows, sha256 and versions of the partition (pipeline.manifest)
 <warehouse>/quarantine/<table>/date=D/...              rejected rows or inputs, with the reason
-<warehouse>/_work/date=D/...                           staging between stages of one run (removed after load)
+<warehouse>/quality/date=D/<table>.json                GX validation results
+<warehouse>/runs/date=D/summary.json                   the run summary
+<local>/_work/date=D/...                               staging between stages of one run (removed after load)
+<local>/geowire.duckdb                                 the analyst warehouse (pipeline.warehouse)
+
+<warehouse> is a directory or an object-store URL (s3://bucket/prefix, see pipeline.fs); <local> is the warehouse
+directory itself, or for an object-store warehouse its local directory `fs.local_dir(url)`.
 """
 
 from __future__ import annotations
@@ -16,17 +23,18 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline import __version__, contracts
+from pipeline import __version__, contracts, fs
+from pipeline.fs import Location, ObjectPath
 
 PART_FILE = "part-0.parquet"
 
 
-def partition_dir(warehouse: Path, area: str, table: str, date: str) -> Path:
-    return Path(warehouse) / area / table / f"date={date}"
+def partition_dir(warehouse: str | Location, area: str, table: str, date: str) -> Location:
+    return fs.location(warehouse) / area / table / f"date={date}"
 
 
-def work_dir(warehouse: Path, date: str) -> Path:
-    return Path(warehouse) / "_work" / f"date={date}"
+def work_dir(warehouse: str | Location, date: str) -> Path:
+    return fs.local_dir(warehouse) / "_work" / f"date={date}"
 
 
 def file_metadata() -> dict[str, str]:
@@ -56,65 +64,94 @@ def write_parquet(table: pa.Table, path: Path) -> Path:
     return path
 
 
-def read_parquet(path: Path, columns: list[str] | None = None) -> pa.Table:
+def read_parquet(path: Location, columns: list[str] | None = None) -> pa.Table:
+    if isinstance(path, ObjectPath):
+        return pq.read_table(path.key, columns=columns, filesystem=path.filesystem)
     return pq.read_table(path, columns=columns)
 
 
-def row_count(path: Path) -> int:
+def row_count(path: Location) -> int:
     """Rows of a Parquet file, from its footer: no data is read."""
-    return pq.read_metadata(path).num_rows
+    return footer(path).num_rows
 
 
-def publish_partition(staged: dict[str, Path], warehouse: Path, date: str, area: str = "parquet") -> dict[str, Path]:
-    """Move staged files into place, one rename per table: readers see the old file or the new one, never half.
-    Rerunning a date replaces its files."""
-    published: dict[str, Path] = {}
+def footer(path: Location) -> pq.FileMetaData:
+    if isinstance(path, ObjectPath):
+        return pq.read_metadata(path.key, filesystem=path.filesystem)
+    return pq.read_metadata(path)
+
+
+def publish_partition(
+    staged: dict[str, Path], warehouse: str | Location, date: str, area: str = "parquet"
+) -> dict[str, Location]:
+    """Move staged files into place, one rename per table (one upload per table in an object store): readers see
+    the old file or the new one, never half. Rerunning a date replaces its files."""
+    published: dict[str, Location] = {}
     for table_name, staged_path in staged.items():
-        target_dir = partition_dir(warehouse, area, table_name, date)
-        target_dir.mkdir(parents=True, exist_ok=True)
-        target = target_dir / PART_FILE
-        os.replace(staged_path, target)
+        target = partition_dir(warehouse, area, table_name, date) / PART_FILE
+        move_file(staged_path, target)
         published[table_name] = target
     return published
 
 
-def write_json(path: Path, payload: object) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(
-        json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
-    )
-    os.replace(tmp, path)
-    return path
+def move_file(local: Path, target: Location) -> None:
+    """A local file to its place in the warehouse: a rename, or an upload and the local copy removed."""
+    if isinstance(target, ObjectPath):
+        target.upload(local)
+        local.unlink()
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(local, target)
 
 
-def read_json(path: Path) -> dict:
+def write_json(path: Location, payload: object) -> Location:
+    return _write_text(path, json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n")
+
+
+def read_json(path: Location) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def write_jsonl(path: Path, rows: Iterable[dict]) -> Path:
+def write_jsonl(path: Location, rows: Iterable[dict]) -> Location:
+    if isinstance(path, ObjectPath):
+        return _write_text(path, "".join(_json_line(row) for row in rows))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         for row in rows:
-            f.write(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str) + "\n")
+            f.write(_json_line(row))
     os.replace(tmp, path)
     return path
 
 
-def read_jsonl(path: Path) -> list[dict]:
+def _json_line(row: dict) -> str:
+    return json.dumps(row, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+
+
+def _write_text(path: Location, text: str) -> Location:
+    """Atomically: a temp file and a rename, or one PUT."""
+    if isinstance(path, ObjectPath):
+        path.write_text(text)
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def read_jsonl(path: Location) -> list[dict]:
     if not path.exists():
         return []
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def published_partitions(warehouse: Path, table: str) -> list[str]:
-    root = Path(warehouse) / "parquet" / table
+def published_partitions(warehouse: str | Location, table: str) -> list[str]:
+    root = fs.location(warehouse) / "parquet" / table
     if not root.exists():
         return []
     return sorted(

@@ -1,19 +1,27 @@
-"""The analyst warehouse: `<warehouse>/geowire.duckdb`, schema `news`, loaded from the published Parquet.
+"""The analyst warehouse: `<local>/geowire.duckdb`, schema `news`, loaded from the published Parquet.
 
+`<local>` is the warehouse directory, or for an object-store warehouse its local directory (`pipeline.fs`).
 DuckDB 2.0 streams results: every statement here is fetched to the end before the next one runs.
-One writer at a time: a lock file serialises loads from concurrent processes.
+
+DuckDB lets one process write a file or several read it, never both. So a load never opens `geowire.duckdb`
+for writing: it copies it to `.geowire.duckdb.new` beside it, loads the night into the copy, checkpoints, and
+renames the copy over the original. A connection that was open keeps reading the file it opened (its snapshot);
+connections opened after the rename see the new night. A lock file serialises loads from concurrent processes.
 """
 
 from __future__ import annotations
 
 import fcntl
+import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
-from pipeline import contracts, storage
+from pipeline import contracts, fs, storage
+from pipeline.fs import Location
 
 DATABASE_FILE = "geowire.duckdb"
 SCHEMA = "news"
@@ -82,9 +90,9 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -
 
 
 @contextmanager
-def _writer_lock(warehouse: Path) -> Iterator[None]:
-    warehouse.mkdir(parents=True, exist_ok=True)
-    with open(warehouse / f".{DATABASE_FILE}.lock", "w") as lock:
+def _writer_lock(directory: Path) -> Iterator[None]:
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / f".{DATABASE_FILE}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -103,11 +111,38 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         _run(con, f"COMMENT ON VIEW {SCHEMA}.{name} IS '{VIEW_COMMENTS[name]}'")
 
 
-def load_partition(warehouse: Path, date: str) -> dict[str, int]:
-    """Replace partition `date` of every table with its published Parquet, in one transaction."""
-    warehouse = Path(warehouse)
+def database_path(warehouse: str | Location) -> Path:
+    return fs.local_dir(warehouse) / DATABASE_FILE
+
+
+def load_partition(warehouse: str | Location, date: str) -> dict[str, int]:
+    """Replace partition `date` of every table with its published Parquet, in a copy of the database that is
+    swapped in by one rename when complete: open read-only connections are neither blocked nor disturbed."""
+    database = database_path(warehouse)
+    staging = database.with_name(f".{DATABASE_FILE}.new")
+    with _writer_lock(database.parent):
+        for leftover in (staging, _wal(staging)):  # of a load that crashed before its rename
+            leftover.unlink(missing_ok=True)
+        if database.exists():
+            shutil.copyfile(database, staging)
+            if _wal(database).exists():  # written by someone who opened the file for writing themselves
+                shutil.copyfile(_wal(database), _wal(staging))
+        try:
+            loaded = _load_into(staging, warehouse, date)
+            _fsync(staging)
+            os.replace(staging, database)
+            _fsync(database.parent)
+        finally:
+            for leftover in (staging, _wal(staging)):
+                leftover.unlink(missing_ok=True)
+    return loaded
+
+
+def _load_into(database: Path, warehouse: str | Location, date: str) -> dict[str, int]:
+    """Published Parquet is read by pyarrow (local or object store alike, no DuckDB extension needed) and
+    inserted from the Arrow table, all tables in one transaction."""
     loaded: dict[str, int] = {}
-    with _writer_lock(warehouse), duckdb.connect(str(warehouse / DATABASE_FILE)) as con:
+    with duckdb.connect(str(database)) as con:
         ensure_schema(con)
         _run(con, "BEGIN TRANSACTION")
         try:
@@ -116,13 +151,15 @@ def load_partition(warehouse: Path, date: str) -> dict[str, int]:
                 _run(con, f"DELETE FROM {SCHEMA}.{contract.name} WHERE partition_date = ?", [date])
                 if not path.exists():
                     raise FileNotFoundError(f"{path} is not published")
+                con.register("incoming", storage.read_parquet(path, columns=contract.column_names))
                 columns = ", ".join(contract.column_names)
                 _run(
                     con,
                     f"INSERT INTO {SCHEMA}.{contract.name} ({columns}, partition_date) "
-                    f"SELECT {columns}, ?::DATE FROM read_parquet(?)",
-                    [date, str(path)],
+                    f"SELECT {columns}, ?::DATE FROM incoming",
+                    [date],
                 )
+                con.unregister("incoming")
                 loaded[contract.name] = _run(
                     con, f"SELECT count(*) FROM {SCHEMA}.{contract.name} WHERE partition_date = ?", [date]
                 )[0][0]
@@ -130,8 +167,22 @@ def load_partition(warehouse: Path, date: str) -> dict[str, int]:
         except Exception:
             _run(con, "ROLLBACK")
             raise
+        _run(con, "CHECKPOINT")  # everything in the file itself, no write-ahead log left to move with it
     return loaded
 
 
-def connect_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(Path(warehouse) / DATABASE_FILE), read_only=True)
+def _wal(database: Path) -> Path:
+    return database.with_name(f"{database.name}.wal")
+
+
+def _fsync(path: Path) -> None:
+    """Data (or, for a directory, the rename) on disk before the load reports success."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def connect_read_only(warehouse: str | Location) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(database_path(warehouse)), read_only=True)
