@@ -560,6 +560,8 @@ def code_article_events(
                 targets = frozenset(affiliation_of(a, actors) for a in raw["targets"])
                 if raw["type"] in ("CONSULT", "COOPERATE"):  # symmetric: who meets whom is one set
                     sources, targets = sources | targets, frozenset()
+                    if len(sources) < 2:
+                        continue  # one side alone neither meets nor cooperates: the other was not resolved
                 # Promises and aid of different things are different acts ("$627 million", "defense").
                 promised = frozenset(categorize(raw.get("object_text", ""))) if raw["type"] in PROMISE_TYPES else None
                 key = (raw["type"], sources, targets, promised)
