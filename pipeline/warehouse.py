@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import contracts, storage
+from pipeline import contracts, models, storage
 
 DATABASE_FILE = "geowire.duckdb"
 SCHEMA = "news"
@@ -101,6 +101,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for name, sql in VIEWS.items():
         _run(con, f"CREATE OR REPLACE VIEW {SCHEMA}.{name} AS {sql}")
         _run(con, f"COMMENT ON VIEW {SCHEMA}.{name} IS '{VIEW_COMMENTS[name]}'")
+    models.build_models(con)
 
 
 def load_partition(warehouse: Path, date: str) -> dict[str, int]:
