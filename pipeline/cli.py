@@ -9,7 +9,7 @@ import sys
 from contextlib import nullcontext
 from dataclasses import replace
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -89,6 +89,8 @@ def print_summary(summary: dict) -> None:
     for stage, s in summary["seconds"].items():
         table.add_row(f"seconds {stage}", f"{s:.2f}")
     table.add_row("warehouse", summary["warehouse"])
+    if "report" in summary:
+        table.add_row("report", summary["report"])
     out.print(table)
 
 
@@ -109,7 +111,7 @@ def summary(
     print_summary(json.loads(path.read_text(encoding="utf-8")))
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -178,6 +180,23 @@ def _csv_value(value: object) -> object:
     if isinstance(value, (list, dict)):
         return json.dumps(value, default=_json_value, ensure_ascii=False)
     return "" if value is None else value
+
+
+@app.command()
+def report(
+    warehouse: Annotated[Path, typer.Option(help="warehouse directory")],
+    date: Annotated[str, typer.Option(help="partition date, YYYY-MM-DD")],
+) -> None:
+    """Write the run report of partition DATE to `<warehouse>/reports/DATE.html` and print its path."""
+    import duckdb
+
+    from pipeline.report import write_report
+
+    try:
+        path = write_report(warehouse, parse_partition(date))
+    except (ValueError, LookupError, FileNotFoundError, duckdb.Error) as exc:
+        _fail(str(exc))
+    print(path)
 
 
 @app.command(name="eval")

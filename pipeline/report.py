@@ -12,6 +12,7 @@ import itertools
 import json
 import math
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,9 @@ class Chart:
     texts: list[dict[str, Any]] = field(default_factory=list)
     markers: list[dict[str, str]] = field(default_factory=list)
     note: str = ""
+
+    def rect(self, x: float, y: float, w: float, h: float, fill: str, title: str) -> None:
+        self.rects.append({"x": _r(x), "y": _r(y), "w": _r(w), "h": _r(h), "fill": fill, "title": title})
 
     def text(self, x: float, y: float, text: str, anchor: str = "start", rotate: str = "", title: str = "") -> None:
         self.texts.append({"x": _r(x), "y": _r(y), "text": text, "anchor": anchor, "rotate": rotate, "title": title})
@@ -307,9 +311,7 @@ def events_per_day_chart(rows: list[dict[str, Any]]) -> Chart:
             if n:
                 h = n * scale
                 y -= h
-                chart.rects.append(
-                    {"x": _r(x), "y": _r(y), "w": _r(slot * 0.7), "h": _r(h), "fill": colour, "title": f"{day} {label}: {n}"}
-                )
+                chart.rect(x, y, slot * 0.7, h, colour, f"{day} {label}: {n}")
         lx, ly = _r(x + slot * 0.35), top + plot_h + 12
         chart.text(lx, ly, str(day), anchor="end", rotate=f"-45 {lx} {ly}")
     return chart
@@ -328,7 +330,10 @@ def _value_axis(chart: Chart, left: float, top: float, length: float, axis_max: 
             chart.text(x, chart.height - 8, str(tick), anchor="middle")
 
 
-def _bar_chart(title: str, bars: list[tuple[str, str, list[tuple[int, str, str]]]], legend: list[tuple[str, str]]) -> Chart:
+Segment = tuple[int, str, str]  # value, colour, name
+
+
+def _bar_chart(title: str, bars: list[tuple[str, str, list[Segment]]], legend: list[tuple[str, str]]) -> Chart:
     """Horizontal stacked bars; each bar is (label, tooltip, [(value, colour, segment name)])."""
     left, top, row, plot_w = 170, 8, 24, 420
     chart = Chart(title, left + plot_w + 48, top + row * max(len(bars), 1) + 30, legend=legend)
@@ -341,42 +346,40 @@ def _bar_chart(title: str, bars: list[tuple[str, str, list[tuple[int, str, str]]
         for value, colour, name in segments:
             if value:
                 w = value * scale
-                chart.rects.append(
-                    {"x": _r(x), "y": y, "w": _r(w), "h": row - 8, "fill": colour, "title": f"{tooltip}: {name} {value}"}
-                )
+                chart.rect(x, y, w, row - 8, colour, f"{tooltip}: {name} {value}")
                 x += w
         chart.text(x + 6, y + 12, str(sum(v for v, _, _ in segments)))
     return chart
 
 
 def top_actors_chart(rows: list[dict[str, Any]]) -> Chart:
-    source_colour, target_colour = "#4e79a7", "#a0cbe8"
+    as_source, as_target = ("as source", "#4e79a7"), ("as target", "#a0cbe8")
     bars = [
-        (_short(r["name"]), f"{r['name']} ({r['actor_id']})", [(r["as_source"], source_colour, "as source"),
-                                                               (r["as_target"], target_colour, "as target")])
+        (
+            _short(r["name"]),
+            f"{r['name']} ({r['actor_id']})",
+            [(r["as_source"], as_source[1], as_source[0]), (r["as_target"], as_target[1], as_target[0])],
+        )
         for r in rows
     ]
-    return _bar_chart("Top actors: events as source and as target", bars, [("as source", source_colour),
-                                                                            ("as target", target_colour)])
+    return _bar_chart("Top actors: events as source and as target", bars, [as_source, as_target])
 
 
 def commitments_chart(rows: list[dict[str, Any]]) -> Chart:
-    donors: dict[str, dict[str, Any]] = {}
+    names = {r["donor_affiliation"]: r["name"] for r in rows}
+    counts = {(r["donor_affiliation"], r["category"]): r["n"] for r in rows}
+    totals: Counter[str] = Counter()
     for r in rows:
-        donors.setdefault(r["donor_affiliation"], {"name": r["name"], "by_category": {}})["by_category"][
-            r["category"]
-        ] = r["n"]
-    ordered = sorted(donors.items(), key=lambda item: (-sum(item[1]["by_category"].values()), item[0]))
+        totals[r["donor_affiliation"]] += r["n"]
     bars = [
         (
-            _short(d["name"]),
-            f"{d['name']} ({donor})",
-            [(d["by_category"].get(c, 0), colour, c) for c, colour in CATEGORY_COLORS.items()],
+            _short(names[donor]),
+            f"{names[donor]} ({donor})",
+            [(counts.get((donor, c), 0), colour, c) for c, colour in CATEGORY_COLORS.items()],
         )
-        for donor, d in ordered
+        for donor in sorted(totals, key=lambda d: (-totals[d], d))
     ]
-    categories = {r["category"] for r in rows}
-    legend = [(c, colour) for c, colour in CATEGORY_COLORS.items() if c in categories]
+    legend = [(c, colour) for c, colour in CATEGORY_COLORS.items() if any(c == cat for _, cat in counts)]
     return _bar_chart("Commitments by donor and category", bars, legend)
 
 
@@ -403,12 +406,17 @@ def network_chart(rows: list[dict[str, Any]]) -> Chart:
         "Actor network of the night (affiliations)",
         size,
         size,
-        legend=[("cooperation (mean Goldstein >= 1)", "#59a14f"), ("conflict (<= -1)", "#e15759"), ("neutral", "#9c9c9c")],
+        legend=[
+            ("cooperation (mean Goldstein >= 1)", _goldstein_colour(1)[1]),
+            ("conflict (<= -1)", _goldstein_colour(-1)[1]),
+            ("neutral", _goldstein_colour(0)[1]),
+        ],
     )
     if len(degree) > len(nodes):
         chart.note = f"The {len(nodes)} most active of {len(degree)} affiliations are shown."
-    chart.markers = [{"id": f"arrow-{kind}", "fill": colour} for kind, colour in
-                     (_goldstein_colour(1), _goldstein_colour(-1), _goldstein_colour(0))]
+    chart.markers = [
+        {"id": f"arrow-{kind}", "fill": colour} for kind, colour in map(_goldstein_colour, (1, -1, 0))
+    ]
     top_degree = max(degree.values(), default=1)
     top_edge = max((e["n"] for e in edges), default=1)
     position, node_radius = {}, {}
