@@ -15,7 +15,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN := sqlite:///$(AIRFLOW_HOME)/airflow.db
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 
-.PHONY: help setup run test lint bench clean
+.PHONY: help setup browser run test lint bench clean
 
 help:
 	@echo "make run    nightly DAG on the sample inbox, through Airflow, into ./warehouse"
@@ -27,6 +27,11 @@ setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
 
+# The report's browser test (tests/test_report.py) drives Debian's chromium; install it when it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium for the browser test"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
 run: setup
 	@mkdir -p "$(AIRFLOW_HOME)"
 	@$(UV) run --frozen airflow db migrate >"$(AIRFLOW_HOME)/db-migrate.log" 2>&1 || (cat "$(AIRFLOW_HOME)/db-migrate.log"; exit 1)
@@ -34,11 +39,12 @@ run: setup
 		|| (tail -n 60 "$(AIRFLOW_HOME)/dags-test.log"; exit 1)
 	@echo "Airflow log: $(AIRFLOW_HOME)/dags-test.log"
 	@$(UV) run --frozen geowire summary --warehouse "$(GEOWIRE_WAREHOUSE)" --date $(RUN_DATE)
+	@test -f "$(GEOWIRE_WAREHOUSE)/reports/$(RUN_DATE).html" && echo "Report: $(GEOWIRE_WAREHOUSE)/reports/$(RUN_DATE).html"
 	@echo 'Example query: geowire query --warehouse warehouse "select actor_id, name, actor_type, affiliation_id from news.actor_dim order by actor_id"'
 	@$(UV) run --frozen geowire query --warehouse "$(GEOWIRE_WAREHOUSE)" \
 		"select actor_id, name, actor_type, affiliation_id from news.actor_dim order by actor_id"
 
-test: setup
+test: setup browser
 	$(UV) run --frozen pytest
 
 lint: setup
@@ -47,6 +53,7 @@ lint: setup
 
 clean:
 	rm -rf "$(AIRFLOW_HOME)" warehouse/parquet warehouse/quarantine warehouse/quality warehouse/runs warehouse/_work \
+		warehouse/reports \
 		warehouse/geowire.duckdb warehouse/.geowire.duckdb.lock
 bench:
 	$(UV) run --frozen python tests/bench/bench.py --n 1000 --n 5000 --workers 2

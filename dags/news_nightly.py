@@ -99,7 +99,13 @@ def news_nightly():
         seconds = {"ingest": run["seconds"], **seconds, "load_warehouse": loaded["seconds"]}
         return summarize(run["date"], run["warehouse"], run, run["normalize"], run["publish"], seconds)
 
-    load_warehouse(publish(validate(extract(normalize(ingest())))))
+    @task
+    def report(run: dict) -> str:
+        from pipeline.report import write_report
+
+        return str(write_report(run["warehouse"], run["date"]))
+
+    report(load_warehouse(publish(validate(extract(normalize(ingest()))))))
 
 
 news_nightly()

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
+import sys
+from contextlib import nullcontext
 from dataclasses import replace
+from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -85,6 +90,8 @@ def print_summary(summary: dict) -> None:
     for stage, s in summary["seconds"].items():
         table.add_row(f"seconds {stage}", f"{s:.2f}")
     table.add_row("warehouse", summary["warehouse"])
+    if "report" in summary:
+        table.add_row("report", summary["report"])
     out.print(table)
 
 
@@ -107,27 +114,92 @@ def summary(
     print_summary(json.loads(path.read_text(encoding="utf-8")))
 
 
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    parquet = "parquet"
+
+
 @app.command()
 def query(
     sql: Annotated[str, typer.Argument(help="SQL to run against the warehouse (read-only)")],
     warehouse: Annotated[Path, typer.Option(help="warehouse directory")],
+    output_format: Annotated[OutputFormat, typer.Option("--format", help="how to write the result")] = (
+        OutputFormat.table
+    ),
+    output: Annotated[Path | None, typer.Option(help="write to this file instead of stdout (parquet needs it)")] = None,
 ) -> None:
-    """Run read-only SQL against `<warehouse>/geowire.duckdb` and print the result as a table."""
+    """Run read-only SQL against `<warehouse>/geowire.duckdb`; print a table or write CSV, JSON or Parquet."""
     import duckdb
 
-    from pipeline.warehouse import connect_read_only
+    from pipeline.warehouse import DATABASE_FILE, connect_read_only
 
+    if output_format is OutputFormat.parquet and output is None:
+        _fail("--format parquet writes a file: give --output FILE")
+    if output_format is OutputFormat.table and output is not None:
+        _fail("--output needs --format csv, json or parquet")
+    if not (warehouse / DATABASE_FILE).exists():
+        _fail(f"no warehouse database at {warehouse / DATABASE_FILE}")
     try:
         with connect_read_only(warehouse) as con:
-            result = con.execute(sql)
-            columns = [d[0] for d in result.description]
-            rows = result.fetchall()
+            relation = con.sql(sql)
+            if relation is None:
+                _fail("the statement returned no rows to show")
+            if output_format is OutputFormat.parquet:
+                relation.to_parquet(str(output), compression="zstd")
+                return
+            columns = relation.columns
+            rows = relation.fetchall()
     except duckdb.Error as exc:
         _fail(str(exc).splitlines()[0])
-    table = Table(*columns)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    Console().print(table)
+    if output_format is OutputFormat.table:
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        Console().print(table)
+        return
+    with open(output, "w", encoding="utf-8", newline="") if output else nullcontext(sys.stdout) as out:
+        if output_format is OutputFormat.json:
+            json.dump([dict(zip(columns, row, strict=True)) for row in rows], out, default=_json_value)
+            out.write("\n")
+        else:
+            writer = csv.writer(out)
+            writer.writerow(columns)
+            for row in rows:
+                writer.writerow(_csv_value(v) for v in row)
+
+
+def _json_value(value: object) -> object:
+    """Dates and times as ISO strings, decimals as numbers, anything else DuckDB returns as its text."""
+    if isinstance(value, Decimal):
+        return float(value)
+    isoformat = getattr(value, "isoformat", None)
+    return isoformat() if isoformat else str(value)
+
+
+def _csv_value(value: object) -> object:
+    """Lists and structs as JSON text, so a CSV cell holds them whole."""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, default=_json_value, ensure_ascii=False)
+    return "" if value is None else value
+
+
+@app.command()
+def report(
+    warehouse: Annotated[Path, typer.Option(help="warehouse directory")],
+    date: Annotated[str, typer.Option(help="partition date, YYYY-MM-DD")],
+) -> None:
+    """Write the run report of partition DATE to `<warehouse>/reports/DATE.html` and print its path."""
+    import duckdb
+
+    from pipeline.report import write_report
+
+    try:
+        path = write_report(warehouse, parse_partition(date))
+    except (ValueError, LookupError, FileNotFoundError, duckdb.Error) as exc:
+        _fail(str(exc))
+    print(path)
 
 
 @app.command()

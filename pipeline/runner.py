@@ -8,6 +8,7 @@ from pathlib import Path
 from pipeline import fs, stages, storage
 from pipeline.config import Settings
 from pipeline.fs import Location
+from pipeline.report import write_report
 
 
 def run_pipeline(
@@ -17,7 +18,8 @@ def run_pipeline(
     settings: Settings,
     progress: stages.ProgressCallback | None = None,
 ) -> dict:
-    """Run ingest -> load for one partition; returns the run summary (counts, rows, seconds per stage)."""
+    """Run ingest -> load for one partition and write its report; returns the run summary (counts, rows, seconds
+    per stage) and the report's path."""
     warehouse = fs.location(warehouse)
     seconds: dict[str, float] = {}
     ingested = stages.ingest(inputs, warehouse, date, settings.max_input_bytes)
@@ -34,7 +36,8 @@ def run_pipeline(
     seconds["publish"] = published["seconds"]
     loaded = stages.load_warehouse(warehouse, date)
     seconds["load_warehouse"] = loaded["seconds"]
-    return summarize(date, warehouse, ingested, normalized, published, seconds)
+    summary = summarize(date, warehouse, ingested, normalized, published, seconds)
+    return {**summary, "report": str(write_report(warehouse, date))}
 
 
 def summarize(

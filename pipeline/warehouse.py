@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import contracts, fs, storage
+from pipeline import contracts, fs, models, storage
 from pipeline.fs import Location
 
 DATABASE_FILE = "geowire.duckdb"
@@ -109,6 +109,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for name, sql in VIEWS.items():
         _run(con, f"CREATE OR REPLACE VIEW {SCHEMA}.{name} AS {sql}")
         _run(con, f"COMMENT ON VIEW {SCHEMA}.{name} IS '{VIEW_COMMENTS[name]}'")
+    models.build_models(con)
 
 
 def database_path(warehouse: str | Location) -> Path:

@@ -87,3 +87,71 @@ def write_bad_inbox(root: Path) -> dict[str, int]:
         "unreadable": 1,
         "no_main_text": 1,
     }
+
+
+# Two nights of hand-written articles for the cross-article models and the report (tests/test_models.py,
+# tests/test_query.py, tests/test_report.py). Night one: two outlets report the same German and Norwegian pledges,
+# the same Russian attack and the same Franco-Polish talks; night two: the German aid is delivered, Japan signs a
+# loan, Russia attacks again a day later (same cluster) and, in another outlet, two days earlier (a new cluster).
+TWO_NIGHTS = {
+    "2026-01-06": [
+        {
+            "id": "hg-101",
+            "source": "Harbour Gazette",
+            "url": "https://harbour.example/101",
+            "title": "Berlin backs Kyiv",
+            "published": "2026-01-05",
+            "text": "German Chancellor Friedrich Merz pledged 500 million euros in military aid to Ukraine on Monday. "
+            "Russian forces attacked Ukraine with drones on Monday. France and Poland held talks in Warsaw on Monday. "
+            "Norway pledged two NASAMS air defence systems to Ukraine on Monday.",
+        },
+        {
+            "id": "nw-7",
+            "source": "Northern Wire",
+            "url": "https://northern.example/7",
+            "title": "German package",
+            "published": "2026-01-05",
+            "text": "Germany promised Ukraine 500 million euros of military aid on Monday, officials in Berlin said. "
+            "Russia attacked Ukraine with missiles on Monday. The foreign ministers of France and Poland met in "
+            "Warsaw on Monday. Norway promised Ukraine two NASAMS air defence systems on Monday.",
+        },
+    ],
+    "2026-01-07": [
+        {
+            "id": "hg-102",
+            "source": "Harbour Gazette",
+            "url": "https://harbour.example/102",
+            "title": "Aid arrives",
+            "published": "2026-01-07",
+            "text": "Germany delivered the military aid it had pledged to Ukraine on Wednesday, the defence ministry "
+            "said. Japan signed a loan agreement worth 200 million dollars with Ukraine on Wednesday. Russia attacked "
+            "Ukraine with artillery on Tuesday.",
+        },
+        {
+            "id": "ep-3",
+            "source": 'Eastern Post <Weekly> & "Co"',  # markup in data: the report must show it as text
+            "url": "https://eastern.example/3",
+            "title": "Weekend strikes",
+            "published": "2026-01-07",
+            "text": "Russia attacked Ukraine with missiles on Saturday, the Ukrainian air force said.",
+        },
+    ],
+}
+
+
+@pytest.fixture(scope="session")
+def two_nights(tmp_path_factory) -> Path:
+    """A warehouse holding TWO_NIGHTS, built once by the real pipeline (which also writes each night's report)."""
+    from dataclasses import replace
+
+    from pipeline.config import Settings
+    from pipeline.runner import run_pipeline
+
+    root = tmp_path_factory.mktemp("two_nights")
+    settings = replace(Settings.from_env(), workers=1)
+    for date, articles in TWO_NIGHTS.items():
+        inbox = root / "inbox" / date / "articles.jsonl"
+        inbox.parent.mkdir(parents=True)
+        inbox.write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
+        run_pipeline([inbox], root / "warehouse", date, settings)
+    return root / "warehouse"

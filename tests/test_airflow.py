@@ -51,7 +51,7 @@ def airflow_runs(tmp_path_factory):
 
 def test_every_task_succeeded(airflow_runs):
     _, log, _ = airflow_runs
-    for task in ("ingest", "normalize", "extract", "validate", "publish", "load_warehouse"):
+    for task in ("ingest", "normalize", "extract", "validate", "publish", "load_warehouse", "report"):
         assert f"end task task_id={task} " in log, task
     [finished] = [line for line in log.splitlines() if "DagRun Finished" in line]
     assert "state=success" in finished
@@ -74,3 +74,4 @@ def test_warehouse_lists_the_sample_actors(airflow_runs):
     assert actors >= SAMPLE_ACTORS
     assert partitions == [(DATE,)]
     assert (warehouse / "runs" / f"date={DATE}" / "summary.json").exists()
+    assert "<svg" in (warehouse / "reports" / f"{DATE}.html").read_text(encoding="utf-8")

@@ -44,6 +44,7 @@ def test_dag_shape(dagbag):
         "validate",
         "publish",
         "load_warehouse",
+        "report",
     ]
     assert dag.max_active_runs == 1
     assert not dag.catchup
