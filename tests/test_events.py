@@ -160,3 +160,22 @@ def test_threat_is_aimed_at_whom_its_content_names(extractor):
 def test_protest_with_no_target_is_domestic(extractor):
     _, result = code(extractor, "Thousands of Nigerians protested in Lagos on Sunday.")
     assert ("PROTEST", ["NGA"], ["NGA"], "asserted") in events(result)
+
+
+def test_condemning_an_attack_codes_the_attack_too(extractor):
+    _, result = code(extractor, "Poland condemned Russia's missile attack on Ukraine.")
+    coded = events(result)
+    assert ("ACCUSE", ["POL"], ["RUS"], "asserted") in coded
+    assert ("ASSAULT", ["RUS"], ["UKR"], "asserted") in coded
+
+
+def test_the_guest_of_a_visit_is_the_other_side(extractor):
+    _, result = code(extractor, "On Friday, Chancellor Olaf Scholz will host President Emmanuel Macron in Berlin.")
+    [event] = result.events
+    assert (event["event_type"], event["modality"]) == ("AGREE", "future")  # an announced meeting
+    assert event["target_actor_ids"] == ["PER:emmanuel-macron"]
+
+
+def test_the_victim_left_to_the_sentence(extractor):
+    _, result = code(extractor, "Canada rallied its partners to stand with Moldova against Russia's aggression.")
+    assert any(e[:3] == ("ASSAULT", ["RUS"], ["MDA"]) for e in events(result))

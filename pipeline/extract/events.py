@@ -56,6 +56,11 @@ OFFICE_HEADS = frozenset(
         "adviser",
     }
 )
+# Meeting verbs whose object is the other side ("will host Prime Minister Starmer"), not a topic ("discussed Iran").
+GUEST_VERBS = frozenset({"meet", "host", "visit", "receive", "call", "phone", "telephone"})
+# Conflict acts named by a noun often leave the victim to the sentence ("stand with Ukraine against Russia's
+# invasion"): the one country of the sentence that takes no other part in it.
+NOMINAL_CONFLICT_TYPES = frozenset({"ASSAULT", "COERCE", "THREATEN", "MOBILIZE"})
 # "the Administration", "his government": the government of the person or country named before.
 GOVERNMENT_HEADS = frozenset({"administration", "government"})
 # Every word that can stand for an actor named before: a sentence holding one can hold an event.
@@ -306,10 +311,8 @@ class EventCoder:
                     # "discussed support for Ukraine": a topic of the talks; "to end Russia's invasion" still
                     # asserts the invasion.
                     return None
-        if token.dep_ in OBJECTS and (
-            self._lemma(head) in self.lexicon.verbs or self._lemma(head) in self.lexicon.support_verbs
-        ):
-            return None  # coded with its verb
+        if token.dep_ in OBJECTS and self._lemma(head) in self.lexicon.support_verbs:
+            return None  # coded with its verb ("launched attacks"); "condemned Russia's attacks" holds two acts
         for child in token.children:
             if child.dep_ == "prep" and child.lemma_.lower() in entry.prep_override:
                 override = entry.prep_override[child.lemma_.lower()]
@@ -322,6 +325,7 @@ class EventCoder:
         targets = [a for a in self._noun_roles(token, entry.target_from, index) if a not in sources]
         event = self._finish(token, entry, token, sources, targets, self._modality(token, entry), 0.55)
         event["object_text"] = " ".join(t.text for t in token.subtree)
+        event["nominal"] = True
         return event
 
     def _noun_roles(self, token: Token, roles: tuple[str, ...], index: ActorSpanIndex) -> list[str]:
@@ -384,7 +388,7 @@ class EventCoder:
         for holder in [verb, *([object_token] if object_token is not None else [])]:
             for c in holder.children:
                 # What is discussed is a topic, not a participant: meetings take targets only from "with".
-                is_object = c.dep_ in OBJECTS and entry.type != "CONSULT"
+                is_object = c.dep_ in OBJECTS and (entry.type != "CONSULT" or entry.lemma in GUEST_VERBS)
                 is_recipient = c.dep_ == "prep" and c.lemma_.lower() in entry.target_preps
                 noun_target = holder is object_token and any(_fills_role(c, r) for r in entry.target_from)
                 if is_object or is_recipient or noun_target:
@@ -392,6 +396,10 @@ class EventCoder:
         for o in obj_tokens:
             found = index.actors_in(o.subtree)
             head = o if o.dep_ != "prep" else next((c for c in o.children if c.dep_ == "pobj"), o)
+            act = self.lexicon.nouns.get(self._lemma(head)) if head is not object_token else None
+            doers = self._noun_roles(head, act.source_from, index) if act and QUAD_CLASS[act.type] >= 3 else []
+            if doers:
+                found = doers  # "condemned Russia's attack on Ukraine": aimed at who attacked, not at the victim
             if not found and head.lower_ in OFFICE_HEADS | {"general"}:
                 found = ctx.resolve_collective(head)  # "thanked the Secretary General"
             targets += found
@@ -549,7 +557,9 @@ def code_article_events(
             evidence = article.text[sentence.start : sentence.end]
             when = resolve_date(evidence, published) or published or fallback_date
             location = coder_location(coder, doc)
-            for raw in coder.code_sentence(doc, index, ctx):
+            coded = coder.code_sentence(doc, index, ctx)
+            _fill_unnamed_victims(coded, index)
+            for raw in coded:
                 own = {affiliation_of(a, actors) for a in raw["sources"]}
                 if raw["type"] in SELF_TARGET_EXCLUDED:  # "the United States' commitment" is not aid to itself
                     raw["targets"] = [a for a in raw["targets"] if affiliation_of(a, actors) not in own]
@@ -581,6 +591,14 @@ def code_article_events(
                     )
         ctx.see([m.actor_id for m in sent_mentions])
     return events
+
+
+def _fill_unnamed_victims(coded: list[dict], index: ActorSpanIndex) -> None:
+    acting = {a for raw in coded for a in raw["sources"]}
+    bystanders = [a for a in dict.fromkeys(index.by_token.values()) if len(a) == 3 and a not in acting]
+    for raw in coded:
+        if raw["type"] in NOMINAL_CONFLICT_TYPES and not raw["targets"] and raw.get("nominal") and len(bystanders) == 1:
+            raw["targets"] = bystanders
 
 
 def coder_location(coder: EventCoder, doc: Doc) -> tuple[str | None, str | None]:
