@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,20 @@ def two_nights(tmp_path_factory) -> Path:
         inbox.write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
         run_pipeline([inbox], root / "warehouse", date, settings)
     return root / "warehouse"
+
+
+def article_row(aid: str, text: str = "NATO met.", content_hash: str = "0" * 32) -> dict:
+    """One `articles` row of the contract, for tests that write tables by hand."""
+    return {
+        "article_id": aid,
+        "source_id": aid,
+        "source": "t",
+        "url": None,
+        "title": None,
+        "published_at": datetime(2026, 1, 6, tzinfo=UTC),
+        "language": "en",
+        "text": text,
+        "content_hash": content_hash,
+        "duplicate_of": None,
+        "word_count": len(text.split()),
+    }

@@ -1,39 +1,23 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 
 import pyarrow.parquet as pq
 import pytest
 
 from pipeline import storage
-
-
-def _article(aid: str, text: str = "NATO met.") -> dict:
-    return {
-        "article_id": aid,
-        "source_id": aid,
-        "source": "t",
-        "url": None,
-        "title": None,
-        "published_at": datetime(2026, 1, 6, tzinfo=UTC),
-        "language": "en",
-        "text": text,
-        "content_hash": "0" * 32,
-        "duplicate_of": None,
-        "word_count": 2,
-    }
+from tests.conftest import article_row
 
 
 def test_rows_are_sorted_and_typed_by_the_contract():
-    table = storage.to_arrow("articles", [_article("b"), _article("a")])
+    table = storage.to_arrow("articles", [article_row("b"), article_row("a")])
     assert table.column("article_id").to_pylist() == ["a", "b"]
     assert table.schema.metadata[b"schema_version"] == b"1"
     assert b"pipeline_version" in table.schema.metadata
 
 
 def test_writes_are_byte_identical(tmp_path):
-    rows = [_article("b"), _article("a")]
+    rows = [article_row("b"), article_row("a")]
     first = storage.write_parquet(storage.to_arrow("articles", rows), tmp_path / "1.parquet")
     second = storage.write_parquet(storage.to_arrow("articles", list(reversed(rows))), tmp_path / "2.parquet")
     assert hashlib.sha256(first.read_bytes()).digest() == hashlib.sha256(second.read_bytes()).digest()
@@ -44,10 +28,10 @@ def test_writes_are_byte_identical(tmp_path):
 
 def test_publish_replaces_a_partition_whole(tmp_path):
     warehouse = tmp_path / "wh"
-    staged = storage.write_parquet(storage.to_arrow("articles", [_article("a")]), tmp_path / "s1.parquet")
+    staged = storage.write_parquet(storage.to_arrow("articles", [article_row("a")]), tmp_path / "s1.parquet")
     storage.publish_partition({"articles": staged}, warehouse, "2026-01-07")
     staged = storage.write_parquet(
-        storage.to_arrow("articles", [_article("b"), _article("c")]), tmp_path / "s2.parquet"
+        storage.to_arrow("articles", [article_row("b"), article_row("c")]), tmp_path / "s2.parquet"
     )
     [path] = storage.publish_partition({"articles": staged}, warehouse, "2026-01-07").values()
     assert path == warehouse / "parquet" / "articles" / "date=2026-01-07" / "part-0.parquet"
@@ -58,7 +42,7 @@ def test_publish_replaces_a_partition_whole(tmp_path):
 
 def test_a_failed_write_leaves_the_published_file(tmp_path):
     target = tmp_path / "part-0.parquet"
-    storage.write_parquet(storage.to_arrow("articles", [_article("a")]), target)
+    storage.write_parquet(storage.to_arrow("articles", [article_row("a")]), target)
     before = target.read_bytes()
     with pytest.raises(AttributeError):
         storage.write_parquet("not a table", target)  # type: ignore[arg-type]

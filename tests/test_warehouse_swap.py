@@ -9,14 +9,13 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from pipeline import contracts, storage, warehouse
-from tests.conftest import REPO
+from tests.conftest import REPO, article_row
 
 NIGHTS = {"2026-01-06": ["a1", "a2"], "2026-01-07": ["b1"], "2026-01-08": ["c1", "c2", "c3"]}
 
@@ -35,22 +34,6 @@ ANALYST = textwrap.dedent(
 )
 
 
-def _article(aid: str) -> dict:
-    return {
-        "article_id": aid,
-        "source_id": aid,
-        "source": "t",
-        "url": None,
-        "title": None,
-        "published_at": datetime(2026, 1, 6, tzinfo=UTC),
-        "language": "en",
-        "text": f"NATO met about {aid}.",
-        "content_hash": aid.ljust(32, "0"),
-        "duplicate_of": None,
-        "word_count": 4,
-    }
-
-
 def publish_night(wh: Path, date: str, skip: str | None = None) -> None:
     """Publish a partition with the given night's articles (the other tables empty), as `publish` would."""
     staging = wh / "_staging" / date
@@ -58,7 +41,8 @@ def publish_night(wh: Path, date: str, skip: str | None = None) -> None:
     for name in contracts.table_names():
         if name == skip:
             continue
-        rows = [_article(a) for a in NIGHTS[date]] if name == "articles" else []
+        articles = [article_row(a, f"NATO met about {a}.", a.ljust(32, "0")) for a in NIGHTS[date]]
+        rows = articles if name == "articles" else []
         staged[name] = storage.write_parquet(storage.to_arrow(name, rows), staging / f"{name}.parquet")
     storage.publish_partition(staged, wh, date)
 
