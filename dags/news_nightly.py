@@ -43,9 +43,11 @@ WAREHOUSE_DB = Asset(name="geowire.duckdb", uri=f"file://{_settings.warehouse.re
     doc_md=__doc__,
 )
 def news_nightly():
-    @task
-    def ingest() -> dict:
+    @task(multiple_outputs=True)
+    def plan_ingest() -> dict:
+        """The run's date and sources: GEOWIRE_SOURCES if set, else the inbox (GEOWIRE_INBOX) as one source."""
         from pipeline import stages
+        from pipeline.ingest.sources import load_sources, plan_sources
 
         ctx = get_current_context()
         settings = Settings.from_env()
@@ -55,13 +57,33 @@ def news_nightly():
             ctx.get("logical_date"),
             requested=ctx["params"].get("partition_date"),
         )
-        result = stages.ingest(settings.inbox, settings.warehouse, date, settings.max_input_bytes)
-        return {
-            "date": date,
-            "warehouse": str(settings.warehouse),
-            "inputs": [str(p) for p in settings.inbox],
-            **result,
-        }
+        if settings.sources:
+            config = plan_sources((), load_sources(settings.sources))
+        else:
+            config = plan_sources(settings.inbox, None)
+        stages.prepare_ingest(settings.warehouse, date)
+        sources = [s.to_dict() for s in config.sources]
+        run = {"date": date, "warehouse": str(settings.warehouse), "network": config.network.to_dict()}
+        run["sources"] = sources
+        return {"run": run, "sources": [{"index": i, "source": s} for i, s in enumerate(sources)]}
+
+    @task(map_index_template="{{ item['source']['name'] }}")
+    def ingest_source(run: dict, item: dict) -> dict:
+        """One source (mapped): its fetch errors end in its own quarantine records, so it fails alone."""
+        from pipeline import stages
+
+        s = Settings.from_env()
+        return stages.ingest_source(
+            item["index"], item["source"], run["network"], run["warehouse"], run["date"], s.max_input_bytes
+        )
+
+    @task(trigger_rule="all_done")  # a source whose task died is quarantined by the merge, not fatal to the run
+    def ingest(run: dict) -> dict:
+        from pipeline import stages
+
+        result = stages.merge_ingest(run["warehouse"], run["date"], run["sources"])
+        sources = [s["name"] for s in run["sources"]]
+        return {"date": run["date"], "warehouse": run["warehouse"], "inputs": sources, **result}
 
     @task
     def normalize(run: dict) -> dict:
@@ -98,7 +120,11 @@ def news_nightly():
         seconds = {"ingest": run["seconds"], **seconds, "load_warehouse": loaded["seconds"]}
         return summarize(run["date"], run["warehouse"], run, run["normalize"], run["publish"], seconds)
 
-    load_warehouse(publish(validate(extract(normalize(ingest())))))
+    plan = plan_ingest()
+    fetched = ingest_source.partial(run=plan["run"]).expand(item=plan["sources"])
+    merged = ingest(plan["run"])
+    fetched >> merged
+    load_warehouse(publish(validate(extract(normalize(merged)))))
 
 
 news_nightly()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pipeline import stages, storage
 from pipeline.config import Settings
+from pipeline.ingest.sources import SourcesConfig
 
 
 def run_pipeline(
@@ -15,11 +16,13 @@ def run_pipeline(
     date: str,
     settings: Settings,
     progress: stages.ProgressCallback | None = None,
+    sources: SourcesConfig | None = None,
 ) -> dict:
-    """Run ingest -> load for one partition; returns the run summary (counts, rows, seconds per stage)."""
+    """Run ingest -> load for one partition; returns the run summary (counts, rows, seconds per stage).
+    `inputs` are one inbox; `sources` (a loaded sources file) adds feeds and more inboxes."""
     warehouse = Path(warehouse)
     seconds: dict[str, float] = {}
-    ingested = stages.ingest(inputs, warehouse, date, settings.max_input_bytes)
+    ingested = stages.ingest(inputs, warehouse, date, settings.max_input_bytes, sources)
     seconds["ingest"] = ingested["seconds"]
     normalized = stages.normalize(warehouse, date)
     seconds["normalize"] = normalized["seconds"]
@@ -50,6 +53,8 @@ def summarize(
         "rows": published["rows"],
         "quarantined_rows": published["quarantined_rows"],
         "articles_normalized": normalized["articles"],
+        "sources": ingested.get("sources", []),
+        "summary_fallbacks": ingested.get("summary_fallbacks", 0),
         "seconds": seconds,
     }
     summary["counts_balance"] = (
