@@ -14,7 +14,7 @@ import pytest
 
 from pipeline import stages, storage
 from pipeline.ingest import state
-from pipeline.ingest.fetch import FetchError, Fetcher
+from pipeline.ingest.fetch import Fetcher, FetchError
 from pipeline.ingest.sources import NetworkSettings, Source, SourcesConfig, SourcesError, load_sources
 from pipeline.ingest.web import ingest_feed
 from pipeline.records import RawRecord
@@ -123,7 +123,7 @@ def test_every_page_fault_is_quarantined_with_its_reason(server, tmp_path):
 def test_feed_faults_fail_alone_with_their_reason(server, tmp_path):
     bomb = (
         '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">'
-        + "".join(f'<!ENTITY a{i} "{("&a%d;" % (i - 1) if i > 1 else "&a;") * 10}">' for i in range(1, 10))
+        + "".join(f'<!ENTITY a{i} "{(f"&a{i - 1};" if i > 1 else "&a;") * 10}">' for i in range(1, 10))
         + ']><rss version="2.0"><channel><title>&a9;</title></channel></rss>'
     )
     latin1_feed = rss("Café", [{"title": "Ça va", "link": server.url("/x"), "guid": "x"}]).encode("latin-1")
@@ -260,8 +260,9 @@ def test_per_host_delay_spaces_requests(server, tmp_path):
 
 def test_crawl_delay_and_gzip_bodies(server, tmp_path):
     server.routes["/robots.txt"] = Route(b"User-agent: *\nCrawl-delay: 1\n", "text/plain")
-    server.routes["/z"] = Route(gzip.compress(b"<html>" + b"x" * 10_000 + b"</html>"), headers={"Content-Encoding": "gzip"})
-    server.routes["/bomb"] = Route(gzip.compress(b" " * 5_000_000), headers={"Content-Encoding": "gzip"})
+    gzipped = {"Content-Encoding": "gzip"}
+    server.routes["/z"] = Route(gzip.compress(b"<html>" + b"x" * 10_000 + b"</html>"), headers=gzipped)
+    server.routes["/bomb"] = Route(gzip.compress(b" " * 5_000_000), headers=gzipped)
     with Fetcher(NETWORK) as fetcher:
         started = time.monotonic()
         assert len(fetcher.get(server.url("/z")).body) == 10_013

@@ -139,11 +139,8 @@ def rss(title: str, items: list[dict]) -> str:
     """RSS 2.0; each item has link, guid and optionally title, description and pubDate."""
     parts = []
     for item in items:
-        fields = "".join(
-            f"<{tag}>{item[key]}</{tag}>"
-            for key, tag in (("title", "title"), ("link", "link"), ("description", "description"), ("pubDate", "pubDate"))
-            if item.get(key)
-        )
+        tags = ("title", "link", "description", "pubDate")
+        fields = "".join(f"<{tag}>{item[tag]}</{tag}>" for tag in tags if item.get(tag))
         if item.get("guid"):
             permalink = "true" if item["guid"].startswith("http") else "false"
             fields += f'<guid isPermaLink="{permalink}">{item["guid"]}</guid>'
