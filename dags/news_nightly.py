@@ -43,9 +43,10 @@ WAREHOUSE_DB = Asset(name="geowire.duckdb", uri=f"file://{_settings.warehouse.re
     doc_md=__doc__,
 )
 def news_nightly():
-    @task(multiple_outputs=True)
-    def plan_ingest() -> dict:
-        """The run's date and sources: GEOWIRE_SOURCES if set, else the inbox (GEOWIRE_INBOX) as one source."""
+    @task
+    def plan_ingest() -> list[dict]:
+        """The run's sources, one item each with the run's date and settings: GEOWIRE_SOURCES if set, else the
+        inbox (GEOWIRE_INBOX) as one source. (Airflow maps only over a task's whole return value.)"""
         from pipeline import stages
         from pipeline.ingest.sources import load_sources, plan_sources
 
@@ -65,22 +66,25 @@ def news_nightly():
         sources = [s.to_dict() for s in config.sources]
         run = {"date": date, "warehouse": str(settings.warehouse), "network": config.network.to_dict()}
         run["sources"] = sources
-        return {"run": run, "sources": [{"index": i, "source": s} for i, s in enumerate(sources)]}
+        return [{"run": run, "index": i, "source": s} for i, s in enumerate(sources)]
 
-    @task(map_index_template="{{ item['source']['name'] }}")
-    def ingest_source(run: dict, item: dict) -> dict:
+    @task(map_index_template="{{ source_name }}")
+    def ingest_source(item: dict) -> dict:
         """One source (mapped): its fetch errors end in its own quarantine records, so it fails alone."""
         from pipeline import stages
 
+        get_current_context()["source_name"] = item["source"]["name"]  # type: ignore[typeddict-unknown-key]
+        run = item["run"]
         s = Settings.from_env()
         return stages.ingest_source(
             item["index"], item["source"], run["network"], run["warehouse"], run["date"], s.max_input_bytes
         )
 
     @task(trigger_rule="all_done")  # a source whose task died is quarantined by the merge, not fatal to the run
-    def ingest(run: dict) -> dict:
+    def ingest(plan: list[dict]) -> dict:
         from pipeline import stages
 
+        run = plan[0]["run"]
         result = stages.merge_ingest(run["warehouse"], run["date"], run["sources"])
         sources = [s["name"] for s in run["sources"]]
         return {"date": run["date"], "warehouse": run["warehouse"], "inputs": sources, **result}
@@ -121,8 +125,8 @@ def news_nightly():
         return summarize(run["date"], run["warehouse"], run, run["normalize"], run["publish"], seconds)
 
     plan = plan_ingest()
-    fetched = ingest_source.partial(run=plan["run"]).expand(item=plan["sources"])
-    merged = ingest(plan["run"])
+    fetched = ingest_source.expand(item=plan)
+    merged = ingest(plan)
     fetched >> merged
     load_warehouse(publish(validate(extract(normalize(merged)))))
 

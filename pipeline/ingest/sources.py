@@ -112,7 +112,10 @@ def plan_sources(inputs: Sequence[str | Path], sources: SourcesConfig | None) ->
     Without a sources file that inbox is all, and reads exactly as before sources files existed."""
     if sources is None:
         return SourcesConfig(NetworkSettings(), ()).with_inbox(inputs)
-    return sources.with_inbox(inputs) if inputs else sources
+    planned = sources.with_inbox(inputs) if inputs else sources
+    if not planned.sources:
+        raise SourcesError("nothing to ingest: the sources file lists no sources")
+    return planned
 
 
 def load_sources(path: str | Path) -> SourcesConfig:
