@@ -1,10 +1,12 @@
 """Near-duplicates: syndicated copies of one wire story across outlets, with different headers, bylines or tails.
 
 Texts are cut into 5-word shingles; MinHash LSH (datasketch) finds candidates, and a candidate counts only when
-the exact Jaccard similarity of the two shingle sets is at least `THRESHOLD` (0.85: a wire story under another
-outlet's dateline and tail scores about 0.9; templated press releases that differ in a few names, about 0.8, are
-kept apart), so the result does not depend on hashing luck. A copy gets `duplicate_of` = the first article of its group, in a fixed order: the articles of the
-last `LOOKBACK_PARTITIONS` published partitions (oldest first), then this partition's in input order. Exact
+the exact Jaccard similarity of the two shingle sets is at least `THRESHOLD`, so the result does not depend on
+hashing luck. 0.85: a wire story under another outlet's dateline and tail scores about 0.9; templated press
+releases that differ in a few names score about 0.8 and are kept apart.
+
+A copy gets `duplicate_of` = the first article of its group, in a fixed order: the articles of the last
+`LOOKBACK_PARTITIONS` published partitions (oldest first), then this partition's in input order. Exact
 duplicates are already marked by content hash; texts under `MIN_WORDS` words are left to that exact check,
 since a few shared sentences would make short texts look alike.
 """
