@@ -18,6 +18,7 @@ from pipeline.ingest.fetch import Fetcher, FetchError
 from pipeline.ingest.sources import NetworkSettings, Source, SourcesConfig, SourcesError, load_sources
 from pipeline.ingest.web import ingest_feed
 from pipeline.records import RawRecord
+from tests.conftest import REPO
 from tests.web_server import LAST_MODIFIED, STORIES, Route, WebServer, article_html, rss
 
 DATE = "2026-01-07"
@@ -346,3 +347,9 @@ def test_a_source_that_breaks_is_quarantined_whole(tmp_path):
     [q] = storage.read_jsonl(storage.work_dir(warehouse, DATE) / "quarantine_ingest.jsonl")
     assert q["reason"] == "source_failed" and "DatabaseError" in q["detail"]
     assert counts["records"] == 1 and counts["inputs_read"] == 2
+
+
+def test_example_sources_file_loads_and_allows_no_private_address():
+    config = load_sources(REPO / "sources.example.yaml")
+    assert config.network.allow_private == () and config.network.respect_robots
+    assert len(config.sources) >= 5 and all(s.type == "feed" and s.url.startswith("https://") for s in config.sources)

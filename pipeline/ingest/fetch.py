@@ -19,8 +19,9 @@ import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
@@ -113,7 +114,14 @@ class _GuardedBackend(httpcore.NetworkBackend):
         self._guard = guard
         self._inner = httpcore.SyncBackend()
 
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
         error: Exception | None = None
         for ip in self._guard.resolve(host, port):
             try:
@@ -122,7 +130,9 @@ class _GuardedBackend(httpcore.NetworkBackend):
                 error = exc
         raise error or httpcore.ConnectError(f"no address for {host}")
 
-    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
         raise AddressRefused("unix sockets are not fetched")
 
     def sleep(self, seconds: float) -> None:
