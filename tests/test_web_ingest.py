@@ -332,6 +332,9 @@ def test_ingest_stage_merges_sources_in_order_and_counts_add_up(server, tmp_path
     assert [s["name"] for s in counts["sources"]] == ["faults", "missing", "ok", "inbox"]
     assert counts["sources"][1] == {"name": "missing", "type": "feed", "records": 0, "quarantined": 1,
                                     "feed_status": "http_error"}
+    # Nothing is recorded as seen until the partition publishes.
+    assert state.seen_entries(warehouse, "ok") == {}
+    assert (work / "pending_state.json").exists()
 
 
 def test_a_source_that_breaks_is_quarantined_whole(tmp_path):
