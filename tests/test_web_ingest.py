@@ -19,7 +19,7 @@ from pipeline.ingest.sources import NetworkSettings, Source, SourcesConfig, Sour
 from pipeline.ingest.web import ingest_feed
 from pipeline.records import RawRecord
 from tests.conftest import REPO
-from tests.web_server import LAST_MODIFIED, STORIES, Route, WebServer, article_html, rss
+from tests.web_server import LAST_MODIFIED, STORIES, Route, WebServer, article_html, rss, syndicated
 
 DATE = "2026-01-07"
 # Short timeouts and backoff so the faults cost little time; 127.0.0.1 is the test server, nothing else is allowed.
@@ -356,3 +356,24 @@ def test_example_sources_file_loads_and_allows_no_private_address():
     config = load_sources(REPO / "sources.example.yaml")
     assert config.network.allow_private == () and config.network.respect_robots
     assert len(config.sources) >= 5 and all(s.type == "feed" and s.url.startswith("https://") for s in config.sources)
+
+
+def test_near_duplicates_point_to_the_first_copy_and_follow_ups_stay_apart(tmp_path):
+    from pipeline.neardup import jaccard, mark_near_duplicates, shingles
+    from pipeline.normalize import normalize_record
+
+    def article(source_id: str, paragraphs: list[str]):
+        return normalize_record(RawRecord(source_id, "test", "\n".join(paragraphs)), language="en")
+
+    follow_up = [*STORIES["summit"][:3], *STORIES["aid"], *STORIES["pacific"][:1]]  # quotes half the story
+    articles = [
+        article("original", STORIES["summit"]),
+        article("copy-1", syndicated("summit", "Outlet One")),
+        article("other", STORIES["trade"] * 2),
+        article("copy-2", syndicated("summit", "Outlet Two")),
+        article("follow-up", follow_up),
+    ]
+    assert 0.3 < jaccard(shingles(articles[0].text), shingles(articles[4].text)) < 0.6
+    marked = {a.source_id: a.duplicate_of for a in mark_near_duplicates(articles, tmp_path, DATE)}
+    first = articles[0].article_id
+    assert marked == {"original": None, "copy-1": first, "other": None, "copy-2": first, "follow-up": None}

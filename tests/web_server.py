@@ -175,6 +175,10 @@ STORIES = {
         "through next year and to coordinate export controls on dual-use goods more closely.",
         "Japan pledged an additional four billion dollars in budget support, while Germany said it would deliver "
         "two more air defence systems before the end of the winter.",
+        "France and Britain presented a plan for a reassurance force that would deploy only after a ceasefire, and "
+        "several leaders said a final decision would depend on guarantees from Washington.",
+        "The summit is expected to end on Wednesday with a joint statement on energy security, critical minerals "
+        "and the reconstruction of power plants damaged by missile and drone strikes.",
     ],
     "ceasefire": [
         "Negotiators from Sudan's warring factions resumed indirect talks in Jeddah on Monday under Saudi and "
