@@ -45,8 +45,11 @@ WAREHOUSE_DB = Asset(name="geowire.duckdb", uri=fs.uri(fs.local_dir(_settings.wa
 )
 def news_nightly():
     @task
-    def ingest() -> dict:
+    def plan_ingest() -> list[dict]:
+        """The run's sources, one item each with the run's date and settings: GEOWIRE_SOURCES if set, else the
+        inbox (GEOWIRE_INBOX) as one source. (Airflow maps only over a task's whole return value.)"""
         from pipeline import stages
+        from pipeline.ingest.sources import load_sources, plan_sources
 
         ctx = get_current_context()
         settings = Settings.from_env()
@@ -56,13 +59,36 @@ def news_nightly():
             ctx.get("logical_date"),
             requested=ctx["params"].get("partition_date"),
         )
-        result = stages.ingest(settings.inbox, settings.warehouse, date, settings.max_input_bytes)
-        return {
-            "date": date,
-            "warehouse": str(settings.warehouse),
-            "inputs": [str(p) for p in settings.inbox],
-            **result,
-        }
+        if settings.sources:
+            config = plan_sources((), load_sources(settings.sources))
+        else:
+            config = plan_sources(settings.inbox, None)
+        stages.prepare_ingest(settings.warehouse, date)
+        sources = [s.to_dict() for s in config.sources]
+        run = {"date": date, "warehouse": str(settings.warehouse), "network": config.network.to_dict()}
+        run["sources"] = sources
+        return [{"run": run, "index": i, "source": s} for i, s in enumerate(sources)]
+
+    @task(map_index_template="{{ source_name }}")
+    def ingest_source(item: dict) -> dict:
+        """One source (mapped): its fetch errors end in its own quarantine records, so it fails alone."""
+        from pipeline import stages
+
+        get_current_context()["source_name"] = item["source"]["name"]  # type: ignore[typeddict-unknown-key]
+        run = item["run"]
+        s = Settings.from_env()
+        return stages.ingest_source(
+            item["index"], item["source"], run["network"], run["warehouse"], run["date"], s.max_input_bytes
+        )
+
+    @task(trigger_rule="all_done")  # a source whose task died is quarantined by the merge, not fatal to the run
+    def ingest(plan: list[dict]) -> dict:
+        from pipeline import stages
+
+        run = plan[0]["run"]
+        result = stages.merge_ingest(run["warehouse"], run["date"], run["sources"])
+        sources = [s["name"] for s in run["sources"]]
+        return {"date": run["date"], "warehouse": run["warehouse"], "inputs": sources, **result}
 
     @task
     def normalize(run: dict) -> dict:
@@ -105,7 +131,11 @@ def news_nightly():
 
         return str(write_report(run["warehouse"], run["date"]))
 
-    report(load_warehouse(publish(validate(extract(normalize(ingest()))))))
+    plan = plan_ingest()
+    fetched = ingest_source.expand(item=plan)
+    merged = ingest(plan)
+    fetched >> merged
+    report(load_warehouse(publish(validate(extract(normalize(merged))))))
 
 
 news_nightly()

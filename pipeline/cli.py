@@ -31,10 +31,16 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log one 
 
 @app.command()
 def run(
-    inputs: Annotated[list[str], typer.Option("--input", "-i", help="input files or directories, or s3:// URLs")],
     warehouse: Annotated[str, typer.Option(help="warehouse directory or s3://bucket/prefix")],
     date: Annotated[str, typer.Option(help="partition date, YYYY-MM-DD")],
+    inputs: Annotated[
+        list[str] | None, typer.Option("--input", "-i", help="input files or directories, or s3:// URLs")
+    ] = None,
     more_inputs: Annotated[list[str] | None, typer.Argument(help="more inputs: `--input a b c` works too")] = None,
+    sources_file: Annotated[
+        Path | None,
+        typer.Option("--sources", help="sources file (feeds and inboxes, YAML); default $GEOWIRE_SOURCES"),
+    ] = None,
     workers: Annotated[int | None, typer.Option(help="processes for the NLP stage")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON on stdout")] = False,
 ) -> None:
@@ -42,17 +48,27 @@ def run(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from pipeline import fs
+    from pipeline.ingest.sources import SourcesError, load_sources
     from pipeline.runner import run_pipeline
 
     try:
         partition = parse_partition(date)
     except ValueError as exc:
         _fail(str(exc))
-    inputs = [*inputs, *(more_inputs or [])]
+    inputs = [*(inputs or []), *(more_inputs or [])]
     missing = [p for p in inputs if not fs.location(p).exists()]
     if missing:
         _fail(f"input not found: {', '.join(missing)}")
     settings = Settings.from_env()
+    sources_file = sources_file or settings.sources
+    if not inputs and sources_file is None:
+        _fail("nothing to ingest: give --input PATH and/or --sources FILE")
+    sources = None
+    if sources_file is not None:
+        try:
+            sources = load_sources(sources_file)
+        except SourcesError as exc:
+            _fail(str(exc))
     if workers is not None:
         settings = replace(settings, workers=workers)
     with Progress(
@@ -66,7 +82,9 @@ def run(
     ) as bar:
         task = bar.add_task("extract", total=None)
         try:
-            summary = run_pipeline(inputs, warehouse, partition, settings, progress=lambda n: bar.advance(task, n))
+            summary = run_pipeline(
+                inputs, warehouse, partition, settings, progress=lambda n: bar.advance(task, n), sources=sources
+            )
         except Exception as exc:
             _fail(f"{type(exc).__name__}: {exc}")
     if as_json:
@@ -84,6 +102,12 @@ def print_summary(summary: dict) -> None:
     reasons = ", ".join(f"{k}={v}" for k, v in summary["quarantined_by_reason"].items())
     table.add_row("quarantined", f"{summary['quarantined']}" + (f" ({reasons})" if reasons else ""))
     table.add_row("counts balance", "yes" if summary["counts_balance"] else "NO")
+    for source in summary.get("sources", []):
+        status = f", feed {source['feed_status']}" if "feed_status" in source else ""
+        counts = f"{source['records']} records, {source['quarantined']} quarantined{status}"
+        table.add_row(f"source {source['name']}", counts)
+    if summary.get("summary_fallbacks"):
+        table.add_row("summary fallbacks", str(summary["summary_fallbacks"]))
     for name, n in summary["rows"].items():
         q = summary["quarantined_rows"].get(name, 0)
         table.add_row(f"rows {name}", f"{n}" + (f" (+{q} quarantined)" if q else ""))

@@ -22,6 +22,7 @@ class Settings:
     batch_size: int
     workers: int
     task_retries: int
+    sources: Path | None = None  # a sources file (feeds and inboxes); without one, `inbox` is the only source
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -37,4 +38,5 @@ class Settings:
             batch_size=int(env.get("GEOWIRE_BATCH_SIZE", "200")),
             workers=int(env.get("GEOWIRE_WORKERS", "1")),
             task_retries=int(env.get("GEOWIRE_TASK_RETRIES", "2")),
+            sources=Path(env["GEOWIRE_SOURCES"]) if env.get("GEOWIRE_SOURCES") else None,
         )

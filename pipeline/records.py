@@ -24,6 +24,18 @@ class Reason(StrEnum):
     UNSUPPORTED_FORMAT = "unsupported_format"
     UNREADABLE = "unreadable"
     NO_MAIN_TEXT = "no_main_text"
+    # Web sources (pipeline/ingest/web.py): the URL is the record's path.
+    HTTP_ERROR = "http_error"
+    TIMEOUT = "timeout"
+    CONNECTION_FAILED = "connection_failed"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    PRIVATE_ADDRESS = "private_address"
+    ROBOTS_DISALLOWED = "robots_disallowed"
+    NOT_HTML = "not_html"
+    BAD_CHARSET = "bad_charset"
+    MALFORMED_FEED = "malformed_feed"
+    XML_ENTITIES = "xml_entities"
+    SOURCE_FAILED = "source_failed"
 
 
 @dataclass(frozen=True)

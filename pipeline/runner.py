@@ -8,6 +8,7 @@ from pathlib import Path
 from pipeline import fs, stages, storage
 from pipeline.config import Settings
 from pipeline.fs import Location
+from pipeline.ingest.sources import SourcesConfig
 from pipeline.report import write_report
 
 
@@ -17,12 +18,14 @@ def run_pipeline(
     date: str,
     settings: Settings,
     progress: stages.ProgressCallback | None = None,
+    sources: SourcesConfig | None = None,
 ) -> dict:
     """Run ingest -> load for one partition and write its report; returns the run summary (counts, rows, seconds
-    per stage) and the report's path."""
+    per stage) and the report's path. `inputs` are one inbox; `sources` (a loaded sources file) adds feeds and more
+    inboxes."""
     warehouse = fs.location(warehouse)
     seconds: dict[str, float] = {}
-    ingested = stages.ingest(inputs, warehouse, date, settings.max_input_bytes)
+    ingested = stages.ingest(inputs, warehouse, date, settings.max_input_bytes, sources)
     seconds["ingest"] = ingested["seconds"]
     normalized = stages.normalize(warehouse, date)
     seconds["normalize"] = normalized["seconds"]
@@ -54,6 +57,8 @@ def summarize(
         "rows": published["rows"],
         "quarantined_rows": published["quarantined_rows"],
         "articles_normalized": normalized["articles"],
+        "sources": ingested.get("sources", []),
+        "summary_fallbacks": ingested.get("summary_fallbacks", 0),
         "seconds": seconds,
     }
     summary["counts_balance"] = (

@@ -18,6 +18,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from pipeline import contracts, fs, storage
+from pipeline.ingest.sources import SourcesConfig
+from pipeline.neardup import mark_near_duplicates
 from pipeline.normalize import Article, Sentence, normalize_record
 from pipeline.records import RawRecord, Reason, quarantine
 
@@ -49,20 +51,57 @@ def _work(warehouse: str | fs.Location, date: str) -> Path:
 
 
 @_timed
-def ingest(inputs: Sequence[str | Path], warehouse: Path, date: str, max_input_bytes: int) -> dict:
-    """Read every input into raw records; bad inputs go to the input quarantine with their reason."""
-    from pipeline.ingest.inbox import read_inbox
+def ingest(
+    inputs: Sequence[str | Path],
+    warehouse: str | fs.Location,
+    date: str,
+    max_input_bytes: int,
+    sources: SourcesConfig | None = None,
+) -> dict:
+    """Read every source (`inputs` are one inbox; `sources` adds feeds and inboxes from a sources file) into raw
+    records; bad inputs and failed fetches go to the input quarantine with their reason."""
+    from pipeline.ingest import collect
+    from pipeline.ingest.sources import plan_sources
 
+    config = plan_sources(inputs, sources)
+    work = prepare_ingest(warehouse, date)
+    for index, source in enumerate(config.sources):
+        collect.ingest_source(index, source, config.network, warehouse, work, date, max_input_bytes)
+    return _merge_ingest(work, list(config.sources))
+
+
+def prepare_ingest(warehouse: str | fs.Location, date: str) -> Path:
     work = _work(warehouse, date)
     storage.remove_tree(work)  # a rerun starts from its inputs, never from a previous attempt's leftovers
-    local_inputs, origins = fs.fetch_inputs(inputs, work / "inputs")  # object-store inputs are downloaded
-    records: list[dict] = []
-    quarantined: list[dict] = []
-    for item in read_inbox(local_inputs, max_input_bytes):
-        (records if isinstance(item, RawRecord) else quarantined).append(fs.restore_origin(item.to_dict(), origins))
-    storage.write_jsonl(work / "raw.jsonl", records)
-    storage.write_jsonl(work / "quarantine_ingest.jsonl", quarantined)
-    counts = {"inputs_read": len(records) + len(quarantined), "records": len(records), "quarantined": len(quarantined)}
+    return work
+
+
+@_timed
+def ingest_source(
+    index: int, source: dict, network: dict, warehouse: str | fs.Location, date: str, max_input_bytes: int
+) -> dict:
+    """One source of the run (a mapped Airflow task); faults of the source end in its quarantine, never raise."""
+    from pipeline.ingest import collect
+    from pipeline.ingest.sources import NetworkSettings, Source
+
+    return collect.ingest_source(
+        index, Source.from_dict(source), NetworkSettings.from_dict(network), warehouse, _work(warehouse, date), date,
+        max_input_bytes,
+    )
+
+
+@_timed
+def merge_ingest(warehouse: str | fs.Location, date: str, sources: list[dict]) -> dict:
+    """The per-source outputs of `ingest_source` -> the ingest stage's outputs, in the sources' order."""
+    from pipeline.ingest.sources import Source
+
+    return _merge_ingest(_work(warehouse, date), [Source.from_dict(s) for s in sources])
+
+
+def _merge_ingest(work: Path, sources: list) -> dict:
+    from pipeline.ingest import collect
+
+    counts = collect.merge(work, sources)
     storage.write_json(work / "ingest.json", counts)  # publish reports inputs_read from here
     return {"work_dir": str(work), **counts}
 
@@ -126,6 +165,7 @@ def normalize(warehouse: Path, date: str) -> dict:
         if first != article.article_id:
             article = replace(article, duplicate_of=first)
         articles.append(article)
+    articles = mark_near_duplicates(articles, Path(warehouse), date)
     storage.write_jsonl(work / "quarantine_normalize.jsonl", quarantined)
     storage.write_jsonl(work / "duplicate_inputs.jsonl", same_id)
     storage.write_parquet(storage.to_arrow("articles", (_article_row(a) for a in articles)), work / "articles.parquet")
@@ -323,6 +363,7 @@ def publish(warehouse: str | fs.Location, date: str) -> dict:
     """Swap the validated partition into place (one rename per table), file its quarantine, and write its manifest
     last: a partition with a manifest is complete."""
     from pipeline import manifest
+    from pipeline.ingest.collect import publish_web_outputs
 
     warehouse = fs.location(warehouse)
     work = _work(warehouse, date)
@@ -343,6 +384,7 @@ def publish(warehouse: str | fs.Location, date: str) -> dict:
         *storage.read_jsonl(work / "quarantine_normalize.jsonl"),
     ]
     storage.write_jsonl(storage.partition_dir(warehouse, "quarantine", "inputs", date) / "inputs.jsonl", inputs_q)
+    publish_web_outputs(warehouse, date, work)
     storage.publish_partition(
         {name: work / "quarantine" / f"{name}.parquet" for name in contracts.table_names()},
         warehouse,

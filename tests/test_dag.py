@@ -38,6 +38,8 @@ def test_no_import_errors(dagbag):
 def test_dag_shape(dagbag):
     dag = dagbag.dags["news_nightly"]
     assert [t.task_id for t in dag.topological_sort()] == [
+        "plan_ingest",
+        "ingest_source",
         "ingest",
         "normalize",
         "extract",
