@@ -17,9 +17,8 @@ import re
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from pathlib import Path
 
-from pipeline import storage
+from pipeline import fs, storage
 from pipeline.normalize import Article
 
 SHINGLE_WORDS = 5
@@ -71,7 +70,7 @@ class NearDuplicateIndex:
         self._originals.append((article_id, shingle_set))
 
 
-def mark_near_duplicates(articles: Sequence[Article], warehouse: Path, date: str) -> list[Article]:
+def mark_near_duplicates(articles: Sequence[Article], warehouse: str | fs.Location, date: str) -> list[Article]:
     """The articles, with `duplicate_of` set on those that nearly repeat an earlier original."""
     index = NearDuplicateIndex()
     for article_id, text in _earlier_originals(warehouse, date):
@@ -90,7 +89,7 @@ def mark_near_duplicates(articles: Sequence[Article], warehouse: Path, date: str
     return marked
 
 
-def _earlier_originals(warehouse: Path, date: str) -> Iterator[tuple[str, str]]:
+def _earlier_originals(warehouse: str | fs.Location, date: str) -> Iterator[tuple[str, str]]:
     """(article_id, text) of the non-duplicate articles of the last published partitions before `date`."""
     dates = [d for d in storage.published_partitions(warehouse, "articles") if d < date][-LOOKBACK_PARTITIONS:]
     for d in dates:

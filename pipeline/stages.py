@@ -165,7 +165,7 @@ def normalize(warehouse: Path, date: str) -> dict:
         if first != article.article_id:
             article = replace(article, duplicate_of=first)
         articles.append(article)
-    articles = mark_near_duplicates(articles, Path(warehouse), date)
+    articles = mark_near_duplicates(articles, warehouse, date)
     storage.write_jsonl(work / "quarantine_normalize.jsonl", quarantined)
     storage.write_jsonl(work / "duplicate_inputs.jsonl", same_id)
     storage.write_parquet(storage.to_arrow("articles", (_article_row(a) for a in articles)), work / "articles.parquet")

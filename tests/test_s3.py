@@ -122,6 +122,9 @@ def test_s3_run_writes_summary_quarantine_quality_and_manifest(s3, runs):
     local_wh, local_summary, remote_summary = runs
     for summary in (local_summary, remote_summary):
         del summary["seconds"], summary["warehouse"]
+    # The report is drawn from the DuckDB file, so it is written beside it: locally, also for an S3 warehouse.
+    assert remote_summary.pop("report") == str(fs.local_dir("s3://lake/wh") / "reports" / f"{DATE}.html")
+    local_summary.pop("report")
     assert remote_summary == local_summary and remote_summary["quarantined_by_reason"] == {"empty_file": 1}
     wh = fs.location("s3://lake/wh")
     quarantined = (wh / "quarantine" / "inputs" / f"date={DATE}" / "inputs.jsonl").read_text().splitlines()
