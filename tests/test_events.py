@@ -179,3 +179,24 @@ def test_the_guest_of_a_visit_is_the_other_side(extractor):
 def test_the_victim_left_to_the_sentence(extractor):
     _, result = code(extractor, "Canada rallied its partners to stand with Moldova against Russia's aggression.")
     assert any(e[:3] == ("ASSAULT", ["RUS"], ["MDA"]) for e in events(result))
+
+
+def test_the_leaders_are_who_met_and_praise_aims_at_whose_action(extractor):
+    text = (
+        "Vice President Kamala Harris met Prime Minister Fumio Kishida in Tokyo. "
+        "The Vice President recognized the Prime Minister's decisive action to hold Russia accountable. "
+        "The leaders condemned the missile launch by North Korea."
+    )
+    _, result = code(extractor, text)
+    coded = events(result)
+    assert ("SUPPORT", ["PER:kamala-harris"], ["PER:fumio-kishida"], "asserted") in coded  # not Russia
+    assert ("ACCUSE", ["PER:kamala-harris", "PER:fumio-kishida"], ["PRK"], "asserted") in coded
+
+
+def test_different_acts_of_one_type_between_the_same_sides_are_kept(extractor):
+    text = (
+        "Chancellor Olaf Scholz conveyed condolences to President Emmanuel Macron over the floods. "
+        "Chancellor Olaf Scholz thanked President Emmanuel Macron for France's leadership."
+    )
+    _, result = code(extractor, text)
+    assert [e["cameo_code"] for e in result.events if e["event_type"] == "SUPPORT"] == ["018", "051"]

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from pipeline import contracts, manifest, storage
 from pipeline.cli import app
-from tests.test_warehouse_swap import NIGHTS, _article
+from tests.test_warehouse_swap import NIGHTS, night_article
 
 DATE = "2026-01-07"
 
@@ -18,7 +18,7 @@ def publish_with_manifest(wh, tmp_path, date=DATE):
     """What `stages.publish` does: describe the staged files, publish them, write the manifest last."""
     staged = {
         name: storage.write_parquet(
-            storage.to_arrow(name, [_article(a) for a in NIGHTS[date]] if name == "articles" else []),
+            storage.to_arrow(name, [night_article(a) for a in NIGHTS[date]] if name == "articles" else []),
             tmp_path / "staged" / f"{name}.parquet",
         )
         for name in contracts.table_names()
@@ -58,7 +58,7 @@ def test_tampering_is_detected(tmp_path):
     publish_with_manifest(wh, tmp_path)
     events = wh / "parquet" / "events" / f"date={DATE}" / "part-0.parquet"
     # A file replaced by a valid Parquet file with other rows: same schema, different bytes.
-    pq.write_table(storage.to_arrow("articles", [_article("x"), _article("y")]), wh / "other.parquet")
+    pq.write_table(storage.to_arrow("articles", [night_article("x"), night_article("y")]), wh / "other.parquet")
     articles = wh / "parquet" / "articles" / f"date={DATE}" / "part-0.parquet"
     articles.write_bytes((wh / "other.parquet").read_bytes())
     events.unlink()

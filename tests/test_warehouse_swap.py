@@ -34,6 +34,10 @@ ANALYST = textwrap.dedent(
 )
 
 
+def night_article(aid: str) -> dict:
+    return article_row(aid, f"NATO met about {aid}.", aid.ljust(32, "0"))
+
+
 def publish_night(wh: Path, date: str, skip: str | None = None) -> None:
     """Publish a partition with the given night's articles (the other tables empty), as `publish` would."""
     staging = wh / "_staging" / date
@@ -41,8 +45,7 @@ def publish_night(wh: Path, date: str, skip: str | None = None) -> None:
     for name in contracts.table_names():
         if name == skip:
             continue
-        articles = [article_row(a, f"NATO met about {a}.", a.ljust(32, "0")) for a in NIGHTS[date]]
-        rows = articles if name == "articles" else []
+        rows = [night_article(a) for a in NIGHTS[date]] if name == "articles" else []
         staged[name] = storage.write_parquet(storage.to_arrow(name, rows), staging / f"{name}.parquet")
     storage.publish_partition(staged, wh, date)
 

@@ -41,6 +41,8 @@ COLLECTIVE_HEADS = frozenset(
         "states",
     }
 )
+# Of those, the words for the sides of the meeting last reported ("the leaders condemned ...").
+MEETING_SIDES = frozenset({"leaders", "sides", "both", "delegations", "counterparts", "ministers"})
 PERSON_PRONOUNS = frozenset({"he", "she"})
 OFFICE_HEADS = frozenset(
     {
@@ -137,6 +139,7 @@ class ArticleContext:
         self.actors_seen: list[str] = []
         self.last_participants: list[str] = []
         self.last_source_person: list[str] = []
+        self.last_meeting: list[str] = []
 
     def see(self, actor_ids: list[str]) -> None:
         for a in actor_ids:
@@ -157,6 +160,8 @@ class ArticleContext:
             return self.persons_seen[-1:] if word == "president" else []
         if word in GOVERNMENT_HEADS:
             return self._government(head, index)
+        if word in MEETING_SIDES and self.last_meeting:  # "the two leaders": who met
+            return list(self.last_meeting)
         if word in COLLECTIVE_HEADS:
             if self.last_participants:
                 return list(self.last_participants)
@@ -398,6 +403,12 @@ class EventCoder:
             head = o if o.dep_ != "prep" else next((c for c in o.children if c.dep_ == "pobj"), o)
             act = self.lexicon.nouns.get(self._lemma(head)) if head is not object_token else None
             doers = self._noun_roles(head, act.source_from, index) if act and QUAD_CLASS[act.type] >= 3 else []
+            owner = [c for c in head.children if c.dep_ == "poss"] if head is not o or o.dep_ in OBJECTS else []
+            if not doers and owner and entry.type in ("SUPPORT", "REJECT", "ACCUSE"):
+                # "recognized the Prime Minister's decisive action to ensure Russia ...": whose action it is.
+                doers = index.actors_in(owner[0].subtree) or (
+                    ctx.resolve_collective(owner[0]) if owner[0].lower_ in OFFICE_HEADS else []
+                )
             if doers:
                 found = doers  # "condemned Russia's attack on Ukraine": aimed at who attacked, not at the victim
             if not found and head.lower_ in OFFICE_HEADS | {"general"}:
@@ -574,9 +585,10 @@ def code_article_events(
                         continue  # one side alone neither meets nor cooperates: the other was not resolved
                 # Promises and aid of different things are different acts ("$627 million", "defense").
                 promised = frozenset(categorize(raw.get("object_text", ""))) if raw["type"] in PROMISE_TYPES else None
-                key = (raw["type"], sources, targets, promised)
+                # The CAMEO code tells acts of one type apart: thanking (051) is not condoling (018).
+                key = (raw["type"], sources, targets, promised, raw["cameo"])
                 # A restatement adds nothing: the same act, or the same act with its target left unsaid.
-                if key in seen or (not targets and any(k[:2] == key[:2] and k[3] == promised for k in seen)):
+                if key in seen or (not targets and any(k[:2] == key[:2] and k[3:] == key[3:] for k in seen)):
                     continue
                 seen.add(key)
                 event = coder.finalize(
@@ -585,6 +597,8 @@ def code_article_events(
                 events.append(event)
                 acting_persons = [a for a in raw["sources"] if a.startswith("PER:")]
                 ctx.last_source_person = acting_persons[-1:] or ctx.last_source_person
+                if raw["type"] == "CONSULT":
+                    ctx.last_meeting = list(dict.fromkeys(raw["sources"] + raw["targets"]))
                 if QUAD_CLASS[raw["type"]] <= 2:  # "the coalition", "the allies": who last cooperated
                     ctx.last_participants = list(
                         dict.fromkeys(raw["sources"] + (raw["targets"] if raw["type"] == "CONSULT" else []))
