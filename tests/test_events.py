@@ -88,7 +88,8 @@ def test_commitment_amounts_and_categories():
     assert categorize("IRIS-T air defence systems") == [("military", "air_defense")]
     # Whole words: "based" is not a military base; a topic alone ("energy security") names nothing given.
     assert categorize("a partnership based on shared values") == []
-    assert categorize("energy security") == []
+    assert categorize("energy security", topics=False) == []
+    assert categorize("energy security") == [("humanitarian", None)]  # with an amount: what the money is for
     assert categorize("defense", topics=False) == [] and categorize("defense") == [("military", None)]
     # A guarantee covers the topic word; trade is not military aid.
     assert categorize("commitment to Estonia's defense") == [("security_guarantee", None)]
@@ -200,3 +201,16 @@ def test_different_acts_of_one_type_between_the_same_sides_are_kept(extractor):
     )
     _, result = code(extractor, text)
     assert [e["cameo_code"] for e in result.events if e["event_type"] == "SUPPORT"] == ["018", "051"]
+
+
+def test_money_takes_the_category_of_its_purpose(extractor):
+    _, result = code(extractor, "Lithuania provides 4 million EUR to help Ukraine rebuild its energy network.")
+    assert ("humanitarian", ["LTU"], ["UKR"]) in [c[:3] for c in commitments(result)]
+    _, result = code(extractor, "Croatia will donate €500,000 to NATO's Comprehensive Assistance Package for Ukraine.")
+    assert [c[0] for c in commitments(result)] == ["military"]
+
+
+def test_unaddressed_aid_goes_to_the_one_other_country_named(extractor):
+    text = "The Netherlands provided 697 million EUR of military aid until December. Ukrainian officials said thanks."
+    _, result = code(extractor, text)
+    assert [c[:3] for c in commitments(result)] == [("military", ["NLD"], ["UKR"])]

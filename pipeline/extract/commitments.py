@@ -143,7 +143,7 @@ def code_commitments(
 ) -> list[dict]:
     """Commitments of one article. `country_counts` (mentions per country) names the recipient of a commitment
     whose sentence names none ("provided 697 million EUR of military aid"): the country other than the donors
-    that the article names most, if at least twice and more than any other."""
+    that the article names more often than any other."""
     rules = load_rules()
     rows: list[dict] = []
     for event in events:
@@ -169,7 +169,7 @@ def code_commitments(
             continue
         if not categories and amount is not None:
             # "$100 million in humanitarian assistance": the "in" phrase often hangs off the verb, not the amount.
-            categories = categorize(event.evidence, topics=False) or [("financial", None)]
+            categories = categorize(event.evidence) or [("financial", None)]
         if event.event_type == "SANCTION":
             categories = [("sanctions", None)]
         status = event.commitment_status or STATUS_BY_TYPE[event.event_type]
@@ -213,7 +213,7 @@ def _same_sentence_targets(event: CodedEvent, events: list[CodedEvent]) -> list[
 def _main_recipient(donors: list[str], counts: dict[str, int], actors: dict[str, ActorInfo]) -> list[str]:
     own = {affiliation_of(d, actors) for d in donors}
     ranked = sorted(((n, c) for c, n in counts.items() if c not in own), key=lambda nc: (-nc[0], nc[1]))
-    if ranked and ranked[0][0] >= 2 and (len(ranked) == 1 or ranked[0][0] > ranked[1][0]):
+    if ranked and (len(ranked) == 1 or ranked[0][0] > ranked[1][0]):
         return [ranked[0][1]]
     return []
 
