@@ -316,8 +316,14 @@ class EventCoder:
                     # "discussed support for Ukraine": a topic of the talks; "to end Russia's invasion" still
                     # asserts the invasion.
                     return None
-        if token.dep_ in OBJECTS and self._lemma(head) in self.lexicon.support_verbs:
-            return None  # coded with its verb ("launched attacks"); "condemned Russia's attacks" holds two acts
+        head_lemma = self._lemma(head)
+        if token.dep_ in OBJECTS and (
+            head_lemma in self.lexicon.support_verbs
+            or (head_lemma in self.lexicon.verbs and QUAD_CLASS[entry.type] <= 2)
+        ):
+            # Coded with its verb ("launched attacks", "signed an agreement"); but "condemned Russia's attacks"
+            # holds two acts.
+            return None
         for child in token.children:
             if child.dep_ == "prep" and child.lemma_.lower() in entry.prep_override:
                 override = entry.prep_override[child.lemma_.lower()]
