@@ -15,13 +15,14 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN := sqlite:///$(AIRFLOW_HOME)/airflow.db
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 
-.PHONY: help setup browser run test lint bench clean
+.PHONY: help setup browser run test lint bench bench-memory clean
 
 help:
 	@echo "make run    nightly DAG on the sample inbox, through Airflow, into ./warehouse"
 	@echo "make test   the test suite"
 	@echo "make lint   ruff and mypy"
-	@echo "make bench  throughput benchmark against a naive full-spaCy baseline (N=1000 and N=5000)"
+	@echo "make bench  throughput at N=1000 against a naive full-spaCy baseline (N=300, compared per word)"
+	@echo "make bench-memory  throughput and peak RSS at N=1000 and N=5000 (flat memory check; long)"
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -56,4 +57,6 @@ clean:
 		warehouse/reports \
 		warehouse/geowire.duckdb warehouse/.geowire.duckdb.lock
 bench:
-	$(UV) run --frozen python tests/bench/bench.py --n 1000 --n 5000 --workers 2
+	$(UV) run --frozen python tests/bench/bench.py --n 1000 --baseline-n 300 --workers 2
+bench-memory:
+	$(UV) run --frozen python tests/bench/bench.py --n 1000 --n 5000 --skip-baseline --workers 2

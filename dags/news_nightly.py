@@ -94,7 +94,8 @@ def news_nightly():
     def normalize(run: dict) -> dict:
         from pipeline import stages
 
-        return {**run, "normalize": stages.normalize(run["warehouse"], run["date"])}
+        s = Settings.from_env()
+        return {**run, "normalize": stages.normalize(run["warehouse"], run["date"], s.workers, s.batch_size)}
 
     @task(execution_timeout=timedelta(hours=3))
     def extract(run: dict) -> dict:

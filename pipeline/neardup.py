@@ -70,23 +70,33 @@ class NearDuplicateIndex:
         self._originals.append((article_id, shingle_set))
 
 
+class NearDuplicateMarker:
+    """Marks the articles of one partition batch by batch, against the recent partitions and earlier batches."""
+
+    def __init__(self, warehouse: str | fs.Location, date: str) -> None:
+        self._index = NearDuplicateIndex()
+        for article_id, text in _earlier_originals(warehouse, date):
+            if len(text.split()) >= MIN_WORDS:
+                _, shingle_set, signature = self._index.first_match(text)
+                self._index.add(article_id, shingle_set, signature)
+
+    def mark(self, articles: Sequence[Article]) -> list[Article]:
+        """The articles, with `duplicate_of` set on those that nearly repeat an earlier original."""
+        marked: list[Article] = []
+        for article in articles:
+            if article.duplicate_of is None and article.word_count >= MIN_WORDS:
+                first, shingle_set, signature = self._index.first_match(article.text)
+                if first is None:
+                    self._index.add(article.article_id, shingle_set, signature)
+                else:
+                    article = replace(article, duplicate_of=first)
+            marked.append(article)
+        return marked
+
+
 def mark_near_duplicates(articles: Sequence[Article], warehouse: str | fs.Location, date: str) -> list[Article]:
-    """The articles, with `duplicate_of` set on those that nearly repeat an earlier original."""
-    index = NearDuplicateIndex()
-    for article_id, text in _earlier_originals(warehouse, date):
-        if len(text.split()) >= MIN_WORDS:
-            _, shingle_set, signature = index.first_match(text)
-            index.add(article_id, shingle_set, signature)
-    marked: list[Article] = []
-    for article in articles:
-        if article.duplicate_of is None and article.word_count >= MIN_WORDS:
-            first, shingle_set, signature = index.first_match(article.text)
-            if first is None:
-                index.add(article.article_id, shingle_set, signature)
-            else:
-                article = replace(article, duplicate_of=first)
-        marked.append(article)
-    return marked
+    """`NearDuplicateMarker` on one list of articles."""
+    return NearDuplicateMarker(warehouse, date).mark(articles)
 
 
 def _earlier_originals(warehouse: str | fs.Location, date: str) -> Iterator[tuple[str, str]]:

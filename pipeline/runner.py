@@ -27,7 +27,7 @@ def run_pipeline(
     seconds: dict[str, float] = {}
     ingested = stages.ingest(inputs, warehouse, date, settings.max_input_bytes, sources)
     seconds["ingest"] = ingested["seconds"]
-    normalized = stages.normalize(warehouse, date)
+    normalized = stages.normalize(warehouse, date, settings.workers, settings.batch_size)
     seconds["normalize"] = normalized["seconds"]
     extracted = stages.extract(
         warehouse, date, settings.spacy_model, settings.batch_size, settings.workers, progress=progress

@@ -7,11 +7,14 @@ counts (what goes into XCom).
 
 from __future__ import annotations
 
+import itertools
 import logging
+import multiprocessing
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, replace
+from datetime import date as date_type
 from functools import cache
 from pathlib import Path
 
@@ -19,7 +22,7 @@ import pyarrow as pa
 
 from pipeline import contracts, fs, storage
 from pipeline.ingest.sources import SourcesConfig
-from pipeline.neardup import mark_near_duplicates
+from pipeline.neardup import NearDuplicateMarker
 from pipeline.normalize import Article, Sentence, normalize_record
 from pipeline.records import RawRecord, Reason, quarantine
 
@@ -139,66 +142,180 @@ def _earlier_articles(warehouse: fs.Location, date: str) -> tuple[dict[str, str]
     return hashes, ids
 
 
-@_timed
-def normalize(warehouse: Path, date: str) -> dict:
-    """Raw records -> articles with clean text and sentences; language check; exact duplicates marked."""
-    work = _work(warehouse, date)
-    raw = storage.read_jsonl(work / "raw.jsonl")
-    first_by_hash, earlier_ids = _earlier_articles(fs.location(warehouse), date)
-    seen_ids: set[str] = set()
-    articles: list[Article] = []
-    quarantined: list[dict] = []
-    same_id: list[dict] = []
-    for row in raw:
+def _read_jsonl_rows(path: Path) -> Iterator[dict]:
+    """One dict per line, read as it goes: a large input never sits in memory whole."""
+    import json
+
+    if not path.exists():
+        return
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, max(1, size))):
+        yield chunk
+
+
+def _ordered_map(fn: Callable, items: Iterable, workers: int, initializer: Callable, initargs: tuple = ()) -> Iterator:
+    """fn over items, results in input order. With workers > 1 and more than one item, on a pool of spawned
+    processes (each runs initializer once) with at most two items per process in flight, so memory stays flat
+    however many items there are."""
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    iterator = iter(items)
+    head = list(itertools.islice(iterator, 2))
+    if workers <= 1 or len(head) < 2:
+        initializer(*initargs)
+        for item in itertools.chain(head, iterator):
+            yield fn(item)
+        return
+    # spawn, not fork: a forked copy of a process holding Arrow and GX threads can deadlock.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=initializer, initargs=initargs) as pool:
+        pending: deque[Future] = deque()
+        for item in itertools.chain(head, iterator):
+            pending.append(pool.submit(fn, item))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _no_setup() -> None:
+    pass
+
+
+def _normalize_chunk(rows: list[dict]) -> list[tuple[RawRecord, Article | None, dict | None]]:
+    """Language check and normalisation of raw records: (record, article or None, quarantine entry or None)."""
+    out: list[tuple[RawRecord, Article | None, dict | None]] = []
+    for row in rows:
         record = RawRecord(**row)
         lang, prob = detect_language(record.text)
         if lang != "en" and prob >= NON_ENGLISH_CONFIDENCE:
             reason = f"language {lang} (p={prob:.2f}), not en"
-            quarantined.append(quarantine(record.path, record.line, Reason.NON_ENGLISH, reason, record.text).to_dict())
-            continue
-        article = normalize_record(record, language="en")
-        if article.article_id in seen_ids or article.article_id in earlier_ids:
-            same_id.append({"source_id": record.source_id, "origin": record.origin, "article_id": article.article_id})
-            continue
-        seen_ids.add(article.article_id)
-        first = first_by_hash.setdefault(article.content_hash, article.article_id)
-        if first != article.article_id:
-            article = replace(article, duplicate_of=first)
-        articles.append(article)
-    articles = mark_near_duplicates(articles, warehouse, date)
+            entry = quarantine(record.path, record.line, Reason.NON_ENGLISH, reason, record.text).to_dict()
+            out.append((record, None, entry))
+        else:
+            out.append((record, normalize_record(record, language="en"), None))
+    return out
+
+
+@_timed
+def normalize(warehouse: str | fs.Location, date: str, workers: int = 1, batch_size: int = 200) -> dict:
+    """Raw records -> articles with clean text and sentences; language check; exact duplicates marked.
+    Records stream through in batches (on `workers` processes); articles are written as they come and sorted
+    once at the end, so memory holds the finished tables' Arrow data, never every record as Python objects."""
+    import pyarrow.parquet as pq
+
+    work = _work(warehouse, date)
+    first_by_hash, earlier_ids = _earlier_articles(fs.location(warehouse), date)
+    near_duplicates = NearDuplicateMarker(warehouse, date)
+    seen_ids: set[str] = set()
+    quarantined: list[dict] = []
+    same_id: list[dict] = []
+    articles_total = duplicates = 0
+    unsorted = {"articles": work / "articles.unsorted.parquet", "sentences": work / "sentences.unsorted.parquet"}
+    schemas = {"articles": contracts.table("articles").arrow_schema(storage.file_metadata()), "sentences": SENTENCES}
+    work.mkdir(parents=True, exist_ok=True)
+    writers = {name: pq.ParquetWriter(path, schemas[name]) for name, path in unsorted.items()}
+    try:
+        batches = _chunks(_read_jsonl_rows(work / "raw.jsonl"), batch_size)
+        for results in _ordered_map(_normalize_chunk, batches, workers, _no_setup):
+            articles: list[Article] = []
+            for record, article, rejected in results:
+                if article is None:
+                    quarantined.append(rejected or {})
+                    continue
+                if article.article_id in seen_ids or article.article_id in earlier_ids:
+                    same_id.append(
+                        {"source_id": record.source_id, "origin": record.origin, "article_id": article.article_id}
+                    )
+                    continue
+                seen_ids.add(article.article_id)
+                first = first_by_hash.setdefault(article.content_hash, article.article_id)
+                if first != article.article_id:
+                    article = replace(article, duplicate_of=first)
+                articles.append(article)
+            articles = near_duplicates.mark(articles)
+            duplicates += sum(a.duplicate_of is not None for a in articles)
+            articles_total += len(articles)
+            article_rows = [_article_row(a) for a in articles]
+            writers["articles"].write_table(pa.Table.from_pylist(article_rows, schemas["articles"]))
+            writers["sentences"].write_table(_sentence_table(articles))
+    finally:
+        for writer in writers.values():
+            writer.close()
     storage.write_jsonl(work / "quarantine_normalize.jsonl", quarantined)
     storage.write_jsonl(work / "duplicate_inputs.jsonl", same_id)
-    storage.write_parquet(storage.to_arrow("articles", (_article_row(a) for a in articles)), work / "articles.parquet")
-    storage.write_parquet(_sentence_table(articles), work / "sentences.parquet")
-    return {
-        "articles": len(articles),
-        "duplicates": sum(a.duplicate_of is not None for a in articles) + len(same_id),
-        "quarantined": len(quarantined),
-    }
+    _write_sorted(unsorted["articles"], work / "articles.parquet", contracts.table("articles").sort_by)
+    _write_sorted(unsorted["sentences"], work / "sentences.parquet", ("article_id", "sentence_index"))
+    return {"articles": articles_total, "duplicates": duplicates + len(same_id), "quarantined": len(quarantined)}
+
+
+def _write_sorted(unsorted: Path, path: Path, keys: Sequence[str]) -> None:
+    """The staged rows sorted by `keys` into `path`, written as `storage.write_parquet` writes (deterministically)."""
+    table = storage.read_parquet(unsorted)
+    if table.num_rows:
+        table = table.sort_by([(k, "ascending") for k in keys])
+    storage.write_parquet(table.combine_chunks(), path)
+    unsorted.unlink()
 
 
 def _article_row(a: Article) -> dict:
     return {column: getattr(a, column) for column in contracts.table("articles").column_names}
 
 
+SENTENCES = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("sentence_index", pa.int32()),
+        ("char_start", pa.int32()),
+        ("char_end", pa.int32()),
+    ]
+)
+
+
 def _sentence_table(articles: Sequence[Article]) -> pa.Table:
     rows = [(a.article_id, s.index, s.start, s.end) for a in articles for s in a.sentences]
-    return pa.table(
-        {
-            "article_id": pa.array([r[0] for r in rows], pa.string()),
-            "sentence_index": pa.array([r[1] for r in rows], pa.int32()),
-            "char_start": pa.array([r[2] for r in rows], pa.int32()),
-            "char_end": pa.array([r[3] for r in rows], pa.int32()),
-        }
-    )
+    columns = [pa.array([r[i] for r in rows], field.type) for i, field in enumerate(SENTENCES)]
+    return pa.Table.from_arrays(columns, schema=SENTENCES)
 
 
-def _load_articles(work: Path) -> list[Article]:
-    articles = storage.read_parquet(work / "articles.parquet").to_pylist()
-    sentences: dict[str, list[Sentence]] = {}
-    for s in storage.read_parquet(work / "sentences.parquet").to_pylist():
-        sentences.setdefault(s["article_id"], []).append(Sentence(s["sentence_index"], s["char_start"], s["char_end"]))
-    return [Article(sentences=tuple(sentences.get(a["article_id"], ())), **a) for a in articles]
+def _iter_articles(work: Path, batch_rows: int) -> Iterator[Article]:
+    """The staged articles in article_id order with their sentences, read a batch at a time."""
+    import pyarrow.parquet as pq
+
+    sentence_groups = _sentence_groups(work / "sentences.parquet", batch_rows)
+    pending: tuple[str, list[Sentence]] | None = next(sentence_groups, None)
+    for batch in pq.ParquetFile(work / "articles.parquet").iter_batches(batch_size=batch_rows):
+        for row in batch.to_pylist():
+            sentences: list[Sentence] = []
+            # Both files are sorted by article_id; an article without sentences has no group.
+            while pending is not None and pending[0] <= row["article_id"]:
+                if pending[0] == row["article_id"]:
+                    sentences = pending[1]
+                pending = next(sentence_groups, None)
+            yield Article(sentences=tuple(sentences), **row)
+
+
+def _sentence_groups(path: Path, batch_rows: int) -> Iterator[tuple[str, list[Sentence]]]:
+    import pyarrow.parquet as pq
+
+    current: str | None = None
+    group: list[Sentence] = []
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows * 50):
+        for s in batch.to_pylist():
+            if s["article_id"] != current:
+                if current is not None:
+                    yield current, group
+                current, group = s["article_id"], []
+            group.append(Sentence(s["sentence_index"], s["char_start"], s["char_end"]))
+    if current is not None:
+        yield current, group
 
 
 # ---------------------------------------------------------------- extract
@@ -221,12 +338,8 @@ def load_nlp(model: str):
     return nlp
 
 
-def _batches(items: Sequence[Article], size: int) -> Iterator[Sequence[Article]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 _WORKER_EXTRACTOR = None
+EXTRACTED = ("actor_mentions", "events", "commitments")
 
 
 def _init_worker(spacy_model: str) -> None:
@@ -238,9 +351,28 @@ def _init_worker(spacy_model: str) -> None:
     _WORKER_EXTRACTOR = Extractor(load_nlp(spacy_model), load_gazetteer(), load_lexicon())
 
 
-def _extract_in_worker(batch: Sequence[Article], fallback) -> list:
+def _extract_in_worker(job: tuple[list[Article], date_type]) -> dict:
+    """One batch of articles -> its rows as Arrow tables, its actors in order of first mention, and counts."""
+    from pipeline.extract.extractor import actor_row
+
+    batch, fallback = job
     assert _WORKER_EXTRACTOR is not None
-    return _WORKER_EXTRACTOR.extract_batch(batch, fallback)
+    results = _WORKER_EXTRACTOR.extract_batch(batch, fallback)
+    rows: dict[str, list[dict]] = {name: [] for name in EXTRACTED}
+    actors: dict[str, dict] = {}
+    for result in results:
+        rows["actor_mentions"] += [{"mention_id": m.mention_id, **asdict(m)} for m in result.mentions]
+        rows["events"] += result.events
+        rows["commitments"] += result.commitments
+        for info in result.actors.values():
+            actors.setdefault(info.actor_id, actor_row(info))
+    return {
+        "tables": {name: storage.to_arrow(name, r) for name, r in rows.items()},
+        "actors": list(actors.values()),
+        "articles": len(batch),
+        "sentences": sum(len(a.sentences) for a in batch),
+        "sentences_parsed": sum(r.sentences_parsed for r in results),
+    }
 
 
 @_timed
@@ -252,58 +384,44 @@ def extract(
     workers: int = 1,
     progress: ProgressCallback | None = None,
 ) -> dict:
-    """Actors, mentions, events and commitments for every article that is not a duplicate. With workers > 1,
-    batches of articles go to a pool of processes that each load the model once; results keep input order."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from datetime import date as date_type
-    from functools import partial
-
-    from pipeline.extract.extractor import actor_row
+    """Actors, mentions, events and commitments for every article that is not a duplicate. Articles stream
+    from the staged file in batches; with workers > 1 the batches go to a pool of processes that each load
+    the model once. Each batch's rows are appended to staging files, sorted once at the end: the result does
+    not depend on the batch size or the number of workers."""
+    import pyarrow.parquet as pq
 
     work = _work(warehouse, date)
-    articles = [a for a in _load_articles(work) if a.duplicate_of is None]
     fallback = date_type.fromisoformat(date)
-    rows: dict[str, list[dict]] = {"actor_mentions": [], "events": [], "commitments": []}
-    actors: dict[str, dict] = {}
-    parsed = 0
-    batches = list(_batches(articles, batch_size))
-    if workers > 1 and len(batches) > 1:
-        # spawn, not fork: a forked copy of a process holding Arrow and GX threads can deadlock.
-        pool = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=(spacy_model,)
-        )
-        results = pool.map(partial(_extract_in_worker, fallback=fallback), batches)
-    else:
-        pool = None
-        _init_worker(spacy_model)
-        results = (_extract_in_worker(batch, fallback) for batch in batches)
+    unsorted = {name: work / f"{name}.unsorted.parquet" for name in EXTRACTED}
+    writers = {
+        name: pq.ParquetWriter(path, contracts.table(name).arrow_schema(storage.file_metadata()))
+        for name, path in unsorted.items()
+    }
+    actors: dict[str, dict] = {}  # first mention in article_id order wins, as in a single pass
+    counts = Counter({"articles_extracted": 0, "sentences_parsed": 0, "sentences": 0})
+    originals = (a for a in _iter_articles(work, batch_size) if a.duplicate_of is None)
+    jobs = ((batch, fallback) for batch in _chunks(originals, batch_size))
     try:
-        for batch_results in results:
-            for result in batch_results:
-                rows["actor_mentions"] += [{"mention_id": m.mention_id, **asdict(m)} for m in result.mentions]
-                rows["events"] += result.events
-                rows["commitments"] += result.commitments
-                parsed += result.sentences_parsed
-                for info in result.actors.values():
-                    actors.setdefault(info.actor_id, actor_row(info))
+        for result in _ordered_map(_extract_in_worker, jobs, workers, _init_worker, (spacy_model,)):
+            for name, table in result["tables"].items():
+                writers[name].write_table(table)
+            for row in result["actors"]:
+                actors.setdefault(row["actor_id"], row)
+            counts.update(
+                articles_extracted=result["articles"],
+                sentences_parsed=result["sentences_parsed"],
+                sentences=result["sentences"],
+            )
             if progress:
-                progress(len(batch_results))
+                progress(result["articles"])
     finally:
-        if pool is not None:
-            pool.shutdown()
-    tables = {
-        "actors": storage.to_arrow("actors", actors.values()),
-        **{name: storage.to_arrow(name, r) for name, r in rows.items()},
-    }
-    for name, table in tables.items():
-        storage.write_parquet(table, work / f"{name}.parquet")
-    return {
-        "articles_extracted": len(articles),
-        "sentences_parsed": parsed,
-        "sentences": sum(len(a.sentences) for a in articles),
-        **{f"{name}_rows": t.num_rows for name, t in tables.items()},
-    }
+        for writer in writers.values():
+            writer.close()
+    storage.write_parquet(storage.to_arrow("actors", actors.values()), work / "actors.parquet")
+    for name in EXTRACTED:
+        _write_sorted(unsorted[name], work / f"{name}.parquet", contracts.table(name).sort_by)
+    rows = {name: storage.row_count(work / f"{name}.parquet") for name in ("actors", *EXTRACTED)}
+    return {**counts, **{f"{name}_rows": n for name, n in rows.items()}}
 
 
 # ---------------------------------------------------------------- validate

