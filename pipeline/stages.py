@@ -377,7 +377,7 @@ def _extract_in_worker(job: tuple[list[Article], date_type]) -> dict:
 
 @_timed
 def extract(
-    warehouse: Path,
+    warehouse: str | fs.Location,
     date: str,
     spacy_model: str,
     batch_size: int = 200,
