@@ -19,6 +19,20 @@ DATE = "2026-01-07"
 CONF = f'{{"partition_date": "{DATE}"}}'
 
 
+def airflow_env(home: Path, warehouse: Path, **geowire: str) -> dict[str, str]:
+    """The environment of a real Airflow run in `home` (SQLite) into `warehouse`, plus GEOWIRE_* settings."""
+    return {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "GEOWIRE_WAREHOUSE": str(warehouse),
+        "GEOWIRE_TASK_RETRIES": "0",  # a failing task fails the test now, not after the retry delays
+        **geowire,
+    }
+
+
 def _airflow(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     airflow = Path(sys.executable).with_name("airflow")
     return subprocess.run([str(airflow), *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
@@ -29,16 +43,7 @@ def airflow_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("airflow")
     inbox = root / "inbox"
     shutil.copytree(REPO / "pipeline" / "sample_inbox", inbox)
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(root / "home"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{root / 'home' / 'airflow.db'}",
-        "GEOWIRE_INBOX": str(inbox),
-        "GEOWIRE_WAREHOUSE": str(root / "warehouse"),
-        "GEOWIRE_TASK_RETRIES": "0",  # a failing task fails the test now, not after the retry delays
-    }
+    env = airflow_env(root / "home", root / "warehouse", GEOWIRE_INBOX=str(inbox))
     migrate = _airflow(["db", "migrate"], env)
     assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
     first = _airflow(["dags", "test", "news_nightly", "-c", CONF], env)

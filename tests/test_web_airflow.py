@@ -4,13 +4,12 @@ sources (a good feed on the local server, a feed refused as private, an inbox); 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 
 import pytest
 
 from tests.conftest import REPO
-from tests.test_airflow import CONF, DATE, _airflow
+from tests.test_airflow import CONF, DATE, _airflow, airflow_env
 from tests.test_web_ingest import NETWORK, page
 from tests.web_server import Route, WebServer, rss
 
@@ -34,16 +33,7 @@ def test_ingest_maps_over_sources_and_a_failing_source_fails_alone(tmp_path):
     ]
     sources.write_text(json.dumps({"network": network, "sources": feeds}), encoding="utf-8")
     warehouse = tmp_path / "warehouse"
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(tmp_path / "home"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path / 'home' / 'airflow.db'}",
-        "GEOWIRE_SOURCES": str(sources),
-        "GEOWIRE_WAREHOUSE": str(warehouse),
-        "GEOWIRE_TASK_RETRIES": "0",
-    }
+    env = airflow_env(tmp_path / "home", warehouse, GEOWIRE_SOURCES=str(sources))
     migrate = _airflow(["db", "migrate"], env)
     assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
     with web.running():
