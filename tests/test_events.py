@@ -44,6 +44,7 @@ def test_sample_article_events_and_commitments(extractor, sample_text):
         c["category"] == "military" and c["status"] == "agreed" and "USA" in c["donor_actor_ids"]
         for c in result.commitments
     )  # "The coalition has agreed to support ...": the coalition resolved
+    assert len(result.commitments) == 3  # "protected facilities" restates the coalition's military promise
     guarantee = next(c for c in result.commitments if c["category"] == "security_guarantee")
     assert "ratification" in guarantee["conditions"]
     for e in result.events:
@@ -214,3 +215,9 @@ def test_unaddressed_aid_goes_to_the_one_other_country_named(extractor):
     text = "The Netherlands provided 697 million EUR of military aid until December. Ukrainian officials said thanks."
     _, result = code(extractor, text)
     assert [c[:3] for c in commitments(result)] == [("military", ["NLD"], ["UKR"])]
+
+
+def test_a_country_named_in_a_title_is_no_bystander(extractor):
+    text = "U.K. Prime Minister Keir Starmer acknowledged the challenges posed by continued Russian attacks."
+    _, result = code(extractor, text)
+    assert [e[:3] for e in events(result)] == [("ASSAULT", ["RUS"], [])]  # not aimed at the UK

@@ -575,7 +575,7 @@ def code_article_events(
             when = resolve_date(evidence, published) or published or fallback_date
             location = coder_location(coder, doc)
             coded = coder.code_sentence(doc, index, ctx)
-            _fill_unnamed_victims(coded, index)
+            _fill_unnamed_victims(coded, index, actors)
             for raw in coded:
                 own = {affiliation_of(a, actors) for a in raw["sources"]}
                 if raw["type"] in SELF_TARGET_EXCLUDED:  # "the United States' commitment" is not aid to itself
@@ -590,11 +590,18 @@ def code_article_events(
                     if len(sources) < 2:
                         continue  # one side alone neither meets nor cooperates: the other was not resolved
                 # Promises and aid of different things are different acts ("$627 million", "defense").
-                promised = frozenset(categorize(raw.get("object_text", ""))) if raw["type"] in PROMISE_TYPES else None
-                # The CAMEO code tells acts of one type apart: thanking (051) is not condoling (018).
-                key = (raw["type"], sources, targets, promised, raw["cameo"])
-                # A restatement adds nothing: the same act, or the same act with its target left unsaid.
-                if key in seen or (not targets and any(k[:2] == key[:2] and k[3:] == key[3:] for k in seen)):
+                promised = (
+                    frozenset(c for c, _ in categorize(raw.get("object_text", "")))
+                    if raw["type"] in PROMISE_TYPES
+                    else None
+                )
+                # The CAMEO code tells verbal acts of one type apart: thanking (051) is not condoling (018); a war
+                # named again ("invasion", then "aggression") is the same material act.
+                act = raw["cameo"] if QUAD_CLASS[raw["type"]] <= 3 else None
+                key = (raw["type"], sources, targets, promised, act)
+                # A restatement adds nothing: the same act, or an act of that type and kind by the same sources with
+                # its target left unsaid.
+                if key in seen or (not targets and any(k[:2] == key[:2] and k[3] == promised for k in seen)):
                     continue
                 seen.add(key)
                 event = coder.finalize(
@@ -613,9 +620,12 @@ def code_article_events(
     return events
 
 
-def _fill_unnamed_victims(coded: list[dict], index: ActorSpanIndex) -> None:
-    acting = {a for raw in coded for a in raw["sources"]}
-    bystanders = [a for a in dict.fromkeys(index.by_token.values()) if len(a) == 3 and a not in acting]
+def _fill_unnamed_victims(coded: list[dict], index: ActorSpanIndex, actors: dict[str, ActorInfo]) -> None:
+    named = list(dict.fromkeys(index.by_token.values()))
+    # Who acts, and the countries of the people named ("U.K. Prime Minister Keir Starmer"), are not bystanders.
+    people = [a for a in named if a.startswith(("PER:", "ORG:"))]
+    taking_part = {a for raw in coded for a in raw["sources"]} | {affiliation_of(a, actors) for a in people}
+    bystanders = [a for a in named if len(a) == 3 and a not in taking_part]
     for raw in coded:
         if raw["type"] in NOMINAL_CONFLICT_TYPES and not raw["targets"] and raw.get("nominal") and len(bystanders) == 1:
             raw["targets"] = bystanders
