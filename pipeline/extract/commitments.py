@@ -74,9 +74,9 @@ class Category:
 
 
 @cache
-def _categories() -> list[Category]:
-    """Compiled once: categorize runs for every event."""
-    return [
+def _categories() -> dict[str, Category]:
+    """Compiled once, by name in the data file's order: categorize runs for every event."""
+    categories = [
         Category(
             cat["category"],
             [(name, _words_pattern(words)) for name, words in (cat.get("subtypes") or {}).items()],
@@ -87,6 +87,7 @@ def _categories() -> list[Category]:
         )
         for cat in load_rules().categories
     ]
+    return {c.name: c for c in categories}
 
 
 def categorize(text: str, topics: bool = True) -> list[tuple[str, str | None]]:
@@ -95,12 +96,12 @@ def categorize(text: str, topics: bool = True) -> list[tuple[str, str | None]]:
     categories that suppress it ("commitment to Japan's defense")."""
     lowered = text.lower()
     found: list[tuple[str, str | None]] = []
-    for category in _categories():
+    rules = _categories()
+    for category in rules.values():
         subtype = next((name for name, pattern in category.subtypes if pattern.search(lowered)), None)
         if subtype or category.words.search(lowered) or (topics and category.topic_words.search(lowered)):
             found.append((category.name, subtype))
     names = {name for name, _ in found}
-    rules = {c.name: c for c in _categories()}
     return [
         (name, subtype)
         for name, subtype in found

@@ -273,9 +273,9 @@ class EventCoder:
         # A light verb with a noun-trigger object codes the noun's event ("held talks", "imposed sanctions").
         if lemma in lex.support_verbs:
             for obj in (c for c in token.children if c.dep_ in OBJECTS):
-                if self._lemma(obj) in lex.nouns:
+                if (noun := self._lemma(obj)) in lex.nouns:
                     consumed.add(obj.i)
-                    return self._build(token, lex.nouns[self._lemma(obj)], obj, index, ctx, object_token=obj)
+                    return self._build(token, lex.nouns[noun], obj, index, ctx, object_token=obj)
         if entry is None or lemma in lex.reporting_verbs:
             return None
         if (
