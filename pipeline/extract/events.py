@@ -56,10 +56,14 @@ OFFICE_HEADS = frozenset(
         "ambassador",
         "advisor",
         "adviser",
+        "general",
     }
 )
 # Meeting verbs whose object is the other side ("will host Prime Minister Starmer"), not a topic ("discussed Iran").
-GUEST_VERBS = frozenset({"meet", "host", "visit", "receive", "call", "phone", "telephone"})
+GUEST_VERBS = frozenset({"meet", "host", "visit", "receive", "call", "phone", "telephone", "welcome"})
+# A trip to a gathering of an organisation ("travel to Madrid for the NATO Summit") is a visit to that
+# organisation, not to the host country.
+GATHERING_NOUNS = frozenset({"summit", "meeting", "conference", "ministerial", "assembly", "forum"})
 # Conflict acts named by a noun often leave the victim to the sentence ("stand with Ukraine against Russia's
 # invasion"): the one country of the sentence that takes no other part in it.
 NOMINAL_CONFLICT_TYPES = frozenset({"ASSAULT", "COERCE", "THREATEN", "MOBILIZE"})
@@ -74,6 +78,10 @@ DEMAND_MODALS = frozenset({"must", "should"})
 SELF_TARGET_EXCLUDED = frozenset({"AGREE", "CONSULT", "SUPPORT", "COOPERATE", "AID"})
 DOMESTIC_BY_DEFAULT = frozenset({"PROTEST", "COERCE"})
 PROMISE_TYPES = frozenset({"AGREE", "AID"})
+# Acts that a promise verb's object names are done by announcing them ("announced sanctions").
+ANNOUNCED_ACT_TYPES = frozenset({"SANCTION"})
+# Promises and endorsements whose object can imply whom they are for (commitments.yaml, implied_recipients).
+IMPLIED_TARGET_TYPES = frozenset({"AGREE", "SUPPORT"})
 # Suffixes undone, in order, when the model's lemma is not a lexicon word: (suffix, replacement).
 INFLECTIONS = (("ied", "y"), ("ies", "y"), ("ing", "e"), ("ing", ""), ("ed", ""), ("d", ""), ("es", ""), ("s", ""))
 # "with the U.K. and France taking a leading role": the actors who actually act.
@@ -155,7 +163,11 @@ class ArticleContext:
             title = " ".join(t.text for t in head.subtree if t.is_alpha and t.lower_ != "the").lower()
             for pid in reversed(self.persons_seen):
                 info = self.actors.get(pid)
-                if info and info.title and info.title.lower() in title:
+                # "the U.S. President" holds the title "President"; "the Secretary General" is part of the title
+                # "NATO Secretary General".
+                if info and info.title and (
+                    info.title.lower() in title or set(title.split()) <= set(info.title.lower().split())
+                ):
                     return [pid]
             return self.persons_seen[-1:] if word == "president" else []
         if word in GOVERNMENT_HEADS:
@@ -278,6 +290,13 @@ class EventCoder:
                     return self._build(token, lex.nouns[noun], obj, index, ctx, object_token=obj)
         if entry is None or lemma in lex.reporting_verbs:
             return None
+        if entry.type in PROMISE_TYPES:
+            # "will announce new sanctions against Russia": announcing sanctions imposes them.
+            for obj in (c for c in token.children if c.dep_ in OBJECTS):
+                noun = lex.nouns.get(self._lemma(obj))
+                if noun is not None and noun.type in ANNOUNCED_ACT_TYPES:
+                    consumed.add(obj.i)
+                    return self._build(token, noun, obj, index, ctx, object_token=obj)
         if (
             any(c.dep_ == "ccomp" for c in token.children)
             and not any(c.dep_ in OBJECTS for c in token.children)
@@ -417,19 +436,32 @@ class EventCoder:
                 )
             if doers:
                 found = doers  # "condemned Russia's attack on Ukraine": aimed at who attacked, not at the victim
-            if not found and head.lower_ in OFFICE_HEADS | {"general"}:
+            if not found and head.lower_ in OFFICE_HEADS:
                 found = ctx.resolve_collective(head)  # "thanked the Secretary General"
             targets += found
         if not targets and entry.type in ("AGREE", "AID", "COOPERATE", "SUPPORT", "MOBILIZE"):
             for c in verb.subtree:  # "military hubs in Ukraine": the country that benefits
                 if c.dep_ == "prep" and c.lemma_.lower() in ("in", "for", "to") and c.i > verb.i:
                     targets += index.actors_in(c.subtree)
+        if entry.mode == "visit" and (hosts := self._gathering_hosts(verb, index)):
+            targets = hosts
         targets = [a for a in dict.fromkeys(targets) if a not in sources]
         described = obj_tokens + [c for c in verb.children if c.dep_ == "xcomp"]
-        object_text = " ".join(t.text for o in described for t in o.subtree)
+        # A noun's own recipients are in its subtree already ("sanctions against Russia"): each token once.
+        object_text = " ".join(t.text for t in sorted({t for o in described for t in o.subtree}, key=lambda t: t.i))
         event = self._finish(token, entry, trigger_token, sources, targets, self._modality(verb, entry), confidence)
         event["object_text"] = object_text
         return event
+
+    def _gathering_hosts(self, verb: Token, index: ActorSpanIndex) -> list[str]:
+        """The organisations whose summit or meeting the trip is for ("for the 2022 NATO Summit")."""
+        hosts: list[str] = []
+        for t in verb.subtree:
+            if t.lemma_.lower() in GATHERING_NOUNS and t.i > verb.i:
+                modifiers = (c for c in t.children if c.dep_ in ("compound", "poss", "amod", "nmod"))
+                named = index.actors_in(x for c in modifiers for x in c.subtree)
+                hosts += [a for a in named if a.startswith("IGO:")]
+        return list(dict.fromkeys(hosts))
 
     def _leading_actors(self, verb: Token, index: ActorSpanIndex) -> list[str]:
         for prep in (c for c in verb.subtree if c.dep_ == "prep" and c.lower_ == "with"):
@@ -550,7 +582,7 @@ def code_article_events(
 ) -> list[CodedEvent]:
     """Events of one article, in sentence order, one per distinct (type, source and target affiliations, and for
     promises and aid the kind of thing promised)."""
-    from pipeline.extract.commitments import categorize  # commitments builds on this module's events
+    from pipeline.extract.commitments import categorize, load_rules  # commitments builds on this module's events
 
     ctx = ArticleContext(actors)
     by_sentence: dict[int, list] = {}
@@ -583,6 +615,10 @@ def code_article_events(
                 elif raw["type"] in DOMESTIC_BY_DEFAULT and not raw["targets"]:
                     # Protests and repression with no one named are aimed at the country's own government.
                     raw["targets"] = sorted(a for a in own if len(a) == 3)
+                if raw["type"] in IMPLIED_TARGET_TYPES and not raw["targets"]:
+                    # "reaffirmed the commitment to collective defense under Article 5": a promise to NATO.
+                    lowered = evidence.lower()
+                    raw["targets"] = [r for p, r in load_rules().implied_recipients.items() if p in lowered][:1]
                 sources = frozenset(affiliation_of(a, actors) for a in raw["sources"])
                 targets = frozenset(affiliation_of(a, actors) for a in raw["targets"])
                 if raw["type"] in ("CONSULT", "COOPERATE"):  # symmetric: who meets whom is one set

