@@ -55,3 +55,16 @@ def test_announced_sanctions_are_sanctions_to_come(extractor):
         "pledged",
         "new sanctions against Russia",
     )
+
+
+def test_what_a_verb_acts_on_decides_whether_it_is_the_act(extractor):
+    _, result = code(
+        extractor,
+        "The Chancellor of Germany provided an update on the talks. "
+        "The Chancellor signed an Executive Order on Tuesday. "
+        "Germany will launch a new council with France. "
+        "Russia launched missiles at Ukraine. "
+        "Germany provided Moldova with $20 million.",
+    )
+    coded = [(e["event_type"], e["trigger"]) for e in result.events]
+    assert coded == [("ASSAULT", "launched"), ("AID", "provided")]

@@ -288,7 +288,7 @@ class EventCoder:
                 if (noun := self._lemma(obj)) in lex.nouns:
                     consumed.add(obj.i)
                     return self._build(token, lex.nouns[noun], obj, index, ctx, object_token=obj)
-        if entry is None or lemma in lex.reporting_verbs:
+        if entry is None or lemma in lex.reporting_verbs or not self._object_fits(token, entry):
             return None
         if entry.type in PROMISE_TYPES:
             # "will announce new sanctions against Russia": announcing sanctions imposes them.
@@ -317,6 +317,20 @@ class EventCoder:
                     dict.fromkeys(event["targets"] + [a for a in inner if a not in event["sources"]])
                 )
         return event
+
+    def _object_fits(self, verb: Token, entry: Trigger) -> bool:
+        """Whether what the verb acts on suits the entry: "provided an update" gives nothing, "launched a
+        council" attacks no one."""
+        if not (entry.objects_excluded or entry.objects_required):
+            return True
+        objects = [self._lemma(c) for c in verb.children if c.dep_ == "dobj"]
+        things = objects + [
+            self._lemma(o) for p in verb.children if p.dep_ == "prep" and p.lower_ == "with"
+            for o in p.children if o.dep_ == "pobj"
+        ]  # fmt: skip
+        if any(t in entry.objects_excluded for t in things):
+            return False
+        return not (entry.objects_required and objects and not any(o in entry.objects_required for o in objects))
 
     def _is_trigger(self, token: Token) -> bool:
         lemma = self._lemma(token)

@@ -44,6 +44,8 @@ class Trigger:
     source_from: tuple[str, ...] = ()
     target_from: tuple[str, ...] = ()
     prep_override: dict = field(default_factory=dict, hash=False, compare=False)
+    objects_excluded: frozenset[str] = frozenset()
+    objects_required: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -83,6 +85,8 @@ def _trigger(entry: dict, pos: str) -> Trigger:
         target_preps=tuple(entry.get("target_preps") or ()), particle=entry.get("particle"),
         complement=entry.get("complement"), source_from=tuple(entry.get("source_from") or ()),
         target_from=tuple(entry.get("target_from") or ()), prep_override=entry.get("prep_override") or {},
+        objects_excluded=frozenset(entry.get("objects_excluded") or ()),
+        objects_required=frozenset(entry.get("objects_required") or ()),
     )  # fmt: skip
 
 
