@@ -293,10 +293,10 @@ class EventCoder:
         if entry.type in PROMISE_TYPES:
             # "will announce new sanctions against Russia": announcing sanctions imposes them.
             for obj in (c for c in token.children if c.dep_ in OBJECTS):
-                noun = lex.nouns.get(self._lemma(obj))
-                if noun is not None and noun.type in ANNOUNCED_ACT_TYPES:
+                announced = lex.nouns.get(self._lemma(obj))
+                if announced is not None and announced.type in ANNOUNCED_ACT_TYPES:
                     consumed.add(obj.i)
-                    return self._build(token, noun, obj, index, ctx, object_token=obj)
+                    return self._build(token, announced, obj, index, ctx, object_token=obj)
         if (
             any(c.dep_ == "ccomp" for c in token.children)
             and not any(c.dep_ in OBJECTS for c in token.children)
