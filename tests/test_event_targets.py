@@ -68,3 +68,10 @@ def test_what_a_verb_acts_on_decides_whether_it_is_the_act(extractor):
     )
     coded = [(e["event_type"], e["trigger"]) for e in result.events]
     assert coded == [("ASSAULT", "launched"), ("AID", "provided")]
+
+
+def test_a_war_with_a_named_aggressor_is_asserted_under_a_future_verb(extractor):
+    _, result = code(extractor, "The ministers will discuss the energy crisis caused by Iran's war against Iraq.")
+    assert ("ASSAULT", ["IRN"], ["IRQ"], "asserted") in events(result)
+    _, result = code(extractor, "The war has lasted three years, the Prime Minister of Iraq said.")
+    assert [e for e in result.events if e["event_type"] == "ASSAULT"] == []  # "the war" alone names a thing

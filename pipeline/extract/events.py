@@ -367,7 +367,13 @@ class EventCoder:
         if not sources:
             return None  # "the war", "threats to security": a noun alone names no act
         targets = [a for a in self._noun_roles(token, entry.target_from, index) if a not in sources]
-        event = self._finish(token, entry, token, sources, targets, self._modality(token, entry), 0.55)
+        # A named hostile act or meeting is asserted whatever the governing verb says ("will discuss the crisis
+        # caused by Russia's war", "the U.S.-EU Summit will begin"), unless only supposed ("if attacks resume");
+        # aid named as a noun keeps its verb's modality ("will donate to NATO's assistance package").
+        modality = self._modality(token, entry)
+        if (QUAD_CLASS[entry.type] >= 3 or entry.type == "CONSULT") and modality != "hypothetical":
+            modality = "asserted"
+        event = self._finish(token, entry, token, sources, targets, modality, 0.55)
         event["object_text"] = " ".join(t.text for t in token.subtree)
         event["nominal"] = True
         return event
