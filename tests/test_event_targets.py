@@ -75,3 +75,14 @@ def test_a_war_with_a_named_aggressor_is_asserted_under_a_future_verb(extractor)
     assert ("ASSAULT", ["IRN"], ["IRQ"], "asserted") in events(result)
     _, result = code(extractor, "The war has lasted three years, the Prime Minister of Iraq said.")
     assert [e for e in result.events if e["event_type"] == "ASSAULT"] == []  # "the war" alone names a thing
+
+
+def test_praise_of_different_things_is_two_acts_and_a_repeat_is_one(extractor):
+    _, result = code(
+        extractor,
+        "Chancellor Olaf Scholz thanked Poland for hosting the refugees. "
+        "Chancellor Olaf Scholz applauded Poland's investments in defense. "
+        "Chancellor Olaf Scholz thanked Poland for hosting the refugees again.",
+    )
+    praise = [e["trigger"] for e in result.events if e["event_type"] == "SUPPORT"]
+    assert praise == ["thanked", "applauded"]

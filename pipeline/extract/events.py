@@ -78,6 +78,8 @@ DEMAND_MODALS = frozenset({"must", "should"})
 SELF_TARGET_EXCLUDED = frozenset({"AGREE", "CONSULT", "SUPPORT", "COOPERATE", "AID"})
 DOMESTIC_BY_DEFAULT = frozenset({"PROTEST", "COERCE"})
 PROMISE_TYPES = frozenset({"AGREE", "AID"})
+# Verbal evaluations, told apart by what they are about.
+EVALUATION_TYPES = frozenset({"SUPPORT", "ACCUSE"})
 # Acts that a promise verb's object names are done by announcing them ("announced sanctions").
 ANNOUNCED_ACT_TYPES = frozenset({"SANCTION"})
 # Promises and endorsements whose object can imply whom they are for (commitments.yaml, implied_recipients).
@@ -471,7 +473,20 @@ class EventCoder:
         object_text = " ".join(t.text for t in sorted({t for o in described for t in o.subtree}, key=lambda t: t.i))
         event = self._finish(token, entry, trigger_token, sources, targets, self._modality(verb, entry), confidence)
         event["object_text"] = object_text
+        event["topic"] = self._evaluated_thing(verb, index) if entry.type in EVALUATION_TYPES else None
         return event
+
+    def _evaluated_thing(self, verb: Token, index: ActorSpanIndex) -> str | None:
+        """What praise or criticism is about: "thanked Romania for hosting" -> hosting, "applauded Romania's
+        investments" -> investment."""
+        for prep in (c for c in verb.children if c.dep_ == "prep" and c.lower_ == "for"):
+            for thing in prep.children:
+                if thing.dep_ in ("pobj", "pcomp"):
+                    return thing.lemma_.lower()
+        for obj in (c for c in verb.children if c.dep_ == "dobj"):
+            if obj.i not in index.by_token:
+                return obj.lemma_.lower()
+        return None
 
     def _gathering_hosts(self, verb: Token, index: ActorSpanIndex) -> list[str]:
         """The organisations whose summit or meeting the trip is for ("for the 2022 NATO Summit")."""
@@ -654,7 +669,9 @@ def code_article_events(
                 # The CAMEO code tells verbal acts of one type apart: thanking (051) is not condoling (018); a war
                 # named again ("invasion", then "aggression") is the same material act.
                 act = raw["cameo"] if QUAD_CLASS[raw["type"]] <= 3 else None
-                key = (raw["type"], sources, targets, promised, act)
+                # Praise of one thing is not praise of another: thanking Romania for hosting troops, then applauding
+                # its defense investments, are two acts.
+                key = (raw["type"], sources, targets, promised, act, raw.get("topic"))
                 # A restatement adds nothing: the same act, or an act of that type and kind by the same sources with
                 # its target left unsaid.
                 if key in seen or (not targets and any(k[:2] == key[:2] and k[3] == promised for k in seen)):
