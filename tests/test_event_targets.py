@@ -86,3 +86,17 @@ def test_praise_of_different_things_is_two_acts_and_a_repeat_is_one(extractor):
     )
     praise = [e["trigger"] for e in result.events if e["event_type"] == "SUPPORT"]
     assert praise == ["thanked", "applauded"]
+
+
+def test_voiced_appreciation_and_concern_aim_at_whose_act_it_is(extractor):
+    _, result = code(
+        extractor,
+        "Chancellor Olaf Scholz expressed his appreciation for Poland's help to Ukrainian refugees. "
+        "Chancellor Olaf Scholz expressed deep concern over the Russian attacks against Ukrainian cities.",
+    )
+    coded = events(result)
+    assert ("SUPPORT", ["PER:olaf-scholz"], ["POL"], "asserted") in coded
+    assert ("ACCUSE", ["PER:olaf-scholz"], ["RUS"], "asserted") in coded
+    assert ("ASSAULT", ["RUS"], ["UKR"], "asserted") in coded
+    _, result = code(extractor, "Germany and France discussed shared security concerns.")
+    assert "ACCUSE" not in [e["event_type"] for e in result.events]

@@ -437,6 +437,7 @@ class EventCoder:
         if not sources:
             return None
         obj_tokens: list[Token] = []
+        noun_roles_filled = False
         for holder in [verb, *([object_token] if object_token is not None else [])]:
             for c in holder.children:
                 # What is discussed is a topic, not a participant: meetings take targets only from "with".
@@ -445,7 +446,10 @@ class EventCoder:
                 noun_target = holder is object_token and any(_fills_role(c, r) for r in entry.target_from)
                 if is_object or is_recipient or noun_target:
                     obj_tokens.append(c)
+                noun_roles_filled |= noun_target
         for o in obj_tokens:
+            if noun_roles_filled and object_token is not None and o.i == object_token.i:
+                continue  # "expressed appreciation for Poland's support": the noun's own roles say whom it is for
             found = index.actors_in(o.subtree)
             head = o if o.dep_ != "prep" else next((c for c in o.children if c.dep_ == "pobj"), o)
             act = self.lexicon.nouns.get(self._lemma(head)) if head is not object_token else None
