@@ -100,3 +100,12 @@ def test_voiced_appreciation_and_concern_aim_at_whose_act_it_is(extractor):
     assert ("ASSAULT", ["RUS"], ["UKR"], "asserted") in coded
     _, result = code(extractor, "Germany and France discussed shared security concerns.")
     assert "ACCUSE" not in [e["event_type"] for e in result.events]
+
+
+def test_the_victim_is_the_country_nobody_named_acts_for(extractor):
+    _, result = code(
+        extractor,
+        "Chancellor Olaf Scholz met President Maia Sandu of Moldova. "
+        "They discussed Germany's enduring support to Moldova in the face of Russian aggression.",
+    )
+    assert ("ASSAULT", ["RUS"], ["MDA"], "asserted") in events(result)

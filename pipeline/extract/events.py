@@ -78,6 +78,8 @@ DEMAND_MODALS = frozenset({"must", "should"})
 SELF_TARGET_EXCLUDED = frozenset({"AGREE", "CONSULT", "SUPPORT", "COOPERATE", "AID"})
 DOMESTIC_BY_DEFAULT = frozenset({"PROTEST", "COERCE"})
 PROMISE_TYPES = frozenset({"AGREE", "AID"})
+# Confidence of an event whose sources are stand-ins resolved to actors named before ("the leaders").
+RESOLVED_CONFIDENCE = 0.6
 # Verbal evaluations, told apart by what they are about.
 EVALUATION_TYPES = frozenset({"SUPPORT", "ACCUSE"})
 # Acts that a promise verb's object names are done by announcing them ("announced sanctions").
@@ -429,7 +431,7 @@ class EventCoder:
             if not sources and subjects:
                 leading = self._leading_actors(verb, index)
                 sources = leading or ctx.resolve_collective(subjects[0], index)
-                confidence = 0.6
+                confidence = RESOLVED_CONFIDENCE
         leading = self._leading_actors(verb, index)
         if leading and not [a for a in sources if a in leading]:
             sources = leading  # "the allies aim to ..., with the U.K. and France taking a leading role"
@@ -478,6 +480,7 @@ class EventCoder:
         event = self._finish(token, entry, trigger_token, sources, targets, self._modality(verb, entry), confidence)
         event["object_text"] = object_text
         event["topic"] = self._evaluated_thing(verb, index) if entry.type in EVALUATION_TYPES else None
+        event["sources_named"] = confidence > RESOLVED_CONFIDENCE  # not "they", "the leaders" resolved from before
         return event
 
     def _evaluated_thing(self, verb: Token, index: ActorSpanIndex) -> str | None:
@@ -646,7 +649,7 @@ def code_article_events(
             when = resolve_date(evidence, published) or published or fallback_date
             location = coder_location(coder, doc)
             coded = coder.code_sentence(doc, index, ctx)
-            _fill_unnamed_victims(coded, index, actors)
+            _fill_unnamed_victims(coder, doc, coded, index, actors)
             for raw in coded:
                 own = {affiliation_of(a, actors) for a in raw["sources"]}
                 if raw["type"] in SELF_TARGET_EXCLUDED:  # "the United States' commitment" is not aid to itself
@@ -697,11 +700,19 @@ def code_article_events(
     return events
 
 
-def _fill_unnamed_victims(coded: list[dict], index: ActorSpanIndex, actors: dict[str, ActorInfo]) -> None:
+def _fill_unnamed_victims(
+    coder: EventCoder, doc: Doc, coded: list[dict], index: ActorSpanIndex, actors: dict[str, ActorInfo]
+) -> None:
     named = list(dict.fromkeys(index.by_token.values()))
-    # Who acts, and the countries of the people named ("U.K. Prime Minister Keir Starmer"), are not bystanders.
+    # Who acts, the doers of acts named by nouns even when uncoded ("discussed Germany's support to Ukraine"), and
+    # the countries of the people named ("U.K. Prime Minister Keir Starmer") are not bystanders.
     people = [a for a in named if a.startswith(("PER:", "ORG:"))]
-    taking_part = {a for raw in coded for a in raw["sources"]} | {affiliation_of(a, actors) for a in people}
+    doers = [
+        a for t in doc if t.pos_ == "NOUN" and (entry := coder.lexicon.nouns.get(t.lemma_.lower()))
+        for a in coder._noun_roles(t, entry.source_from, index)
+    ]  # fmt: skip
+    acting = {a for raw in coded if raw.get("sources_named", True) for a in raw["sources"]}
+    taking_part = acting | {affiliation_of(a, actors) for a in people} | set(doers)
     bystanders = [a for a in named if len(a) == 3 and a not in taking_part]
     for raw in coded:
         if raw["type"] in NOMINAL_CONFLICT_TYPES and not raw["targets"] and raw.get("nominal") and len(bystanders) == 1:
