@@ -29,6 +29,10 @@ class CommitmentRules:
     time_horizon: re.Pattern
     amount: re.Pattern
     implied_recipients: dict[str, str]
+    local_dollars: dict[str, str]
+    dollar_symbols: frozenset[str]
+    valued: re.Pattern
+    money_source: re.Pattern
 
 
 @cache
@@ -51,6 +55,10 @@ def load_rules() -> CommitmentRules:
         ratification=re.compile(r"\b(?:" + "|".join(raw["ratification_words"]) + r")\b[^.;]*", re.I),
         time_horizon=re.compile("|".join(raw["time_horizon_patterns"]), re.I), amount=amount,
         implied_recipients=raw.get("implied_recipients") or {},
+        local_dollars=raw["local_dollars"], dollar_symbols=frozenset(raw["dollar_symbols"]),
+        valued=re.compile(r"\b(?:" + "|".join(raw["value_openers"]) + r")\s+(?:(?:up to|about|around|approximately|"
+                          r"almost|nearly|over|some|roughly|an estimated)\s+)?", re.I),
+        money_source=re.compile("|".join(raw["money_source_patterns"]), re.I),
     )  # fmt: skip
 
 
@@ -69,8 +77,12 @@ class Category:
     subtypes: list[tuple[str, re.Pattern]]
     words: re.Pattern
     topic_words: re.Pattern
+    priced_words: re.Pattern
+    unpriced_words: re.Pattern
+    civil_use: re.Pattern
     suppressed_by: frozenset[str]
     yields_to: frozenset[str]
+    topic_yields_to: frozenset[str]
 
 
 @cache
@@ -82,36 +94,69 @@ def _categories() -> dict[str, Category]:
             [(name, _words_pattern(words)) for name, words in (cat.get("subtypes") or {}).items()],
             _words_pattern(cat.get("words") or [], cat.get("patterns")),
             _words_pattern(cat.get("topic_words") or []),
+            _words_pattern([], cat.get("priced_patterns")),
+            _words_pattern(cat.get("unpriced_words") or []),
+            _words_pattern(cat.get("civil_use") or []),
             frozenset(cat.get("suppressed_by") or ()),
             frozenset(cat.get("yields_to") or ()),
+            frozenset(cat.get("topic_yields_to") or ()),
         )
         for cat in load_rules().categories
     ]
     return {c.name: c for c in categories}
 
 
-def categorize(text: str, topics: bool = True) -> list[tuple[str, str | None]]:
+def _plain(text: str) -> str:
+    """Lower case, with the parser's token spacing undone ("de - mining", "Ukraine 's") so that words match."""
+    return re.sub(r"\s+(?=['’]s\b)", "", re.sub(r"(?<=\w) - (?=\w)", "-", text.lower()))
+
+
+def categorize(text: str, topics: bool = True, priced: bool = False) -> list[tuple[str, str | None]]:
     """Every (category, subtype) whose words occur in `text`, in the data file's order. With `topics` false, a
-    category's topic words ("defense") do not count. A category found without a subtype gives way to the
-    categories that suppress it ("commitment to Japan's defense")."""
-    lowered = text.lower()
-    found: list[tuple[str, str | None]] = []
+    category's topic words ("defense") do not count; `priced` (an amount is stated) decides whether a
+    category's priced or unpriced words count ("a €100 million guarantee" is money, not protection). A
+    category found without a subtype gives way to the categories that suppress it ("commitment to Japan's
+    defense"); one found by topic words alone to the categories of its `topic_yields_to` named by their words;
+    one found without its own `words` to a civil use ("training of civil aviation pilots"). Where money comes
+    from ("from tariff revenues") says nothing of what it is for."""
+    lowered = load_rules().money_source.sub(" ", _plain(text))
+    found: list[tuple[str, str | None, str]] = []
     rules = _categories()
     for category in rules.values():
         subtype = next((name for name, pattern in category.subtypes if pattern.search(lowered)), None)
-        if subtype or category.words.search(lowered) or (topics and category.topic_words.search(lowered)):
-            found.append((category.name, subtype))
-    names = {name for name, _ in found}
+        worded = bool(category.words.search(lowered)) or bool(
+            (category.priced_words if priced else category.unpriced_words).search(lowered)
+        )
+        if subtype or worded:
+            if worded or not category.civil_use.search(lowered):
+                found.append((category.name, subtype, "words"))
+        elif topics and category.topic_words.search(lowered):
+            found.append((category.name, None, "topic"))
+    names = {name for name, _, _ in found}
+    named = {name for name, _, how in found if how == "words"}
     return [
         (name, subtype)
-        for name, subtype in found
-        if not (names & rules[name].yields_to or (subtype is None and names & rules[name].suppressed_by))
+        for name, subtype, how in found
+        if not (
+            names & rules[name].yields_to
+            or (subtype is None and names & rules[name].suppressed_by)
+            or (how == "topic" and named & rules[name].topic_yields_to)
+        )
     ]
 
 
 def parse_amount(text: str) -> tuple[float | None, str | None]:
+    value, currency, _ = _amount(text)
+    return value, currency
+
+
+def _amount(text: str, at_start: bool = False) -> tuple[float | None, str | None, str | None]:
+    """The first amount of money in `text` (with `at_start`, only one that opens it): value, ISO currency, and
+    the symbol as written ("$")."""
     rules = load_rules()
     for m in rules.amount.finditer(text):
+        if at_start and m.start() > 0:
+            break
         number = m.group("n1") or m.group("n2") or m.group("n3")
         mult = m.group("m1") or m.group("m2") or m.group("m3")
         symbol = m.group("pre") or m.group("post") or m.group("mid")
@@ -122,8 +167,18 @@ def parse_amount(text: str) -> tuple[float | None, str | None]:
             if number.count(",") != 1 or len(number.split(",")[1]) == 3
             else float(number.replace(",", "."))
         )
-        return value * rules.multipliers.get(mult or "", 1.0), rules.currencies[symbol]
-    return None, None
+        return value * rules.multipliers.get(mult or "", 1.0), rules.currencies[symbol], symbol
+    return None, None, None
+
+
+def _stated_value(evidence: str) -> tuple[float | None, str | None, str | None]:
+    """The value a sentence puts on the thing ("equipment ... worth up to CZK 700 million", "in the total amount
+    of 150 million euros") when the promised object itself names none."""
+    for m in load_rules().valued.finditer(evidence):
+        found = _amount(evidence[m.end() : m.end() + 40], at_start=True)
+        if found[0] is not None:
+            return found
+    return None, None, None
 
 
 def _quantity(text: str) -> int | None:
@@ -156,21 +211,29 @@ def code_commitments(
         object_text = event.object_text or (
             event.evidence if delivered or parse_amount(event.evidence)[0] is not None else ""
         )
-        # The amount of the thing promised, not another figure of the sentence ("noting it has given $7 billion").
-        amount, currency = parse_amount(object_text)
-        categories = categorize(object_text, topics=delivered or amount is not None)
-        if not categories and delivered:
-            categories = categorize(event.evidence)
+        # The amount of the thing promised, not another figure of the sentence ("noting it has given $7 billion"),
+        # else the value the sentence puts on it ("equipment worth CZK 700 million").
+        amount, currency, symbol = _amount(object_text)
+        if amount is None:
+            amount, currency, symbol = _stated_value(event.evidence)
         # A plan or promise counts when it names something concrete ("aim to establish military hubs"); a promise
-        # to cooperate or consult names no thing given unless it has an amount.
-        vague = event.promised_type in ("COOPERATE", "CONSULT") and amount is None
+        # to cooperate or consult names no thing given unless the sentence puts money on it ("pledged to mobilize
+        # €30 million to purchase ...").
+        if amount is None and not delivered and event.promised_type in ("COOPERATE", "CONSULT"):
+            amount, currency, symbol = _amount(event.evidence)
+            if amount is None:
+                continue
+        priced = amount is not None
+        categories = categorize(object_text, topics=delivered or priced, priced=priced)
+        if not categories and delivered:
+            categories = categorize(event.evidence, priced=priced)
         future = event.modality == "future"
         promised = event.commitment_status or (future and (categories or event.event_type == "SANCTION"))
-        if not delivered and (vague or not promised):
+        if not delivered and not promised:
             continue
         if not categories and amount is not None:
             # "$100 million in humanitarian assistance": the "in" phrase often hangs off the verb, not the amount.
-            categories = categorize(event.evidence) or [("financial", None)]
+            categories = categorize(event.evidence, priced=True) or [("financial", None)]
         if event.event_type == "SANCTION":
             categories = [("sanctions", None)]
         status = event.commitment_status or STATUS_BY_TYPE[event.event_type]
@@ -182,6 +245,8 @@ def code_commitments(
             or [r for phrase, r in rules.implied_recipients.items() if phrase in event.evidence.lower()][:1]
             or _main_recipient(event.source_actor_ids, country_counts or {}, actors or {})
         )
+        recipients = recipients + _beneficiary(event, recipients, country_counts or {}, actors or {})
+        currency = _local_dollar(symbol, event.source_actor_ids, actors or {}) or currency
         condition = rules.condition.search(event.evidence)
         horizon = rules.time_horizon.search(event.evidence)
         for category, subtype in categories:
@@ -209,6 +274,29 @@ def _same_sentence_targets(event: CodedEvent, events: list[CodedEvent]) -> list[
         if other.sentence_index == event.sentence_index and other.source_actor_ids == event.source_actor_ids:
             targets += [t for t in other.target_actor_ids if t not in targets]
     return targets
+
+
+def _beneficiary(
+    event: CodedEvent, recipients: list[str], counts: dict[str, int], actors: dict[str, ActorInfo]
+) -> list[str]:
+    """Aid paid to an international body or fund "to support Ukraine" reaches the country the sentence names as
+    well: the article's main country when the sentence names it and every recipient found is an organisation."""
+    channels = [affiliation_of(r, actors) for r in recipients]
+    if not channels or not all(c.startswith(("IGO:", "ORG:")) for c in channels):
+        return []
+    main = _main_recipient(event.source_actor_ids, counts, actors)
+    info = actors.get(main[0]) if main else None
+    return main if info and re.search(rf"\b{re.escape(info.name)}", event.evidence) else []
+
+
+def _local_dollar(symbol: str | None, donors: list[str], actors: dict[str, ActorInfo]) -> str | None:
+    """A bare "$" or "dollars" is the donor's own dollar when the donor is a dollar country other than the US."""
+    rules = load_rules()
+    if symbol not in rules.dollar_symbols:
+        return None
+    own = {affiliation_of(d, actors) for d in donors}
+    local = {rules.local_dollars[c] for c in own if c in rules.local_dollars}
+    return local.pop() if len(local) == 1 and len(own) == 1 else None
 
 
 def _main_recipient(donors: list[str], counts: dict[str, int], actors: dict[str, ActorInfo]) -> list[str]:
