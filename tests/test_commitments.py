@@ -44,6 +44,7 @@ def test_civil_use_is_not_military_aid():
     assert categorize("a field hospital") == [("military", "equipment")]
     assert categorize("a children's hospital") == [("humanitarian", None)]
     assert categorize("army trucks") == [("military", "equipment")]
+    assert ("military", "equipment") in categorize("armored rescue vehicles")  # armour makes them military
 
 
 def test_a_military_field_yields_to_a_humanitarian_purpose():
@@ -88,6 +89,15 @@ def test_money_through_an_international_fund_reaches_the_country_it_supports(ext
     assert c["recipient_actor_ids"] == ["IGO:WORLD_BANK", "UKR"]
     [c] = commitments(extractor, "Ireland contributed €3 million to the World Bank trust fund.")
     assert c["recipient_actor_ids"] == ["IGO:WORLD_BANK"]  # no country named as the one supported
+    text = "Ireland contributed €3 million to the World Bank trust fund after talks with Moldova."
+    assert commitments(extractor, text)[0]["recipient_actor_ids"] == ["IGO:WORLD_BANK"]  # named, not supported
+
+
+def test_money_with_no_purpose_is_humanitarian_when_called_aid(extractor):
+    [c] = commitments(extractor, "Portugal will allocate an additional 6 million EUR in aid to Moldova.")
+    assert (c["category"], c["amount"]) == ("humanitarian", 6e6)
+    [c] = commitments(extractor, "Portugal will allocate an additional 6 million EUR to Moldova (see the aid list).")
+    assert c["category"] == "financial"  # the bracketed aside names no purpose
 
 
 def test_a_purchase_for_a_country_with_money_put_on_it_is_a_commitment(extractor):

@@ -33,6 +33,7 @@ class CommitmentRules:
     dollar_symbols: frozenset[str]
     valued: re.Pattern
     money_source: re.Pattern
+    aid_words: re.Pattern
 
 
 @cache
@@ -59,6 +60,7 @@ def load_rules() -> CommitmentRules:
         valued=re.compile(r"\b(?:" + "|".join(raw["value_openers"]) + r")\s+(?:(?:up to|about|around|approximately|"
                           r"almost|nearly|over|some|roughly|an estimated)\s+)?", re.I),
         money_source=re.compile("|".join(raw["money_source_patterns"]), re.I),
+        aid_words=re.compile(r"\b(?:" + "|".join(raw["unpurposed_aid_words"]) + r")\b"),
     )  # fmt: skip
 
 
@@ -233,7 +235,7 @@ def code_commitments(
             continue
         if not categories and amount is not None:
             # "$100 million in humanitarian assistance": the "in" phrase often hangs off the verb, not the amount.
-            categories = categorize(event.evidence, priced=True) or [("financial", None)]
+            categories = categorize(event.evidence, priced=True) or [_unpurposed_money(object_text)]
         if event.event_type == "SANCTION":
             categories = [("sanctions", None)]
         status = event.commitment_status or STATUS_BY_TYPE[event.event_type]
@@ -279,14 +281,27 @@ def _same_sentence_targets(event: CodedEvent, events: list[CodedEvent]) -> list[
 def _beneficiary(
     event: CodedEvent, recipients: list[str], counts: dict[str, int], actors: dict[str, ActorInfo]
 ) -> list[str]:
-    """Aid paid to an international body or fund "to support Ukraine" reaches the country the sentence names as
-    well: the article's main country when the sentence names it and every recipient found is an organisation."""
+    """Aid paid to an international body or fund "to support Ukraine" reaches the country it is for as well: when
+    every recipient found is an organisation, the countries the sentence names after "support", "for", "to" or
+    "in" (the article's most named first)."""
     channels = [affiliation_of(r, actors) for r in recipients]
     if not channels or not all(c.startswith(("IGO:", "ORG:")) for c in channels):
         return []
-    main = _main_recipient(event.source_actor_ids, counts, actors)
-    info = actors.get(main[0]) if main else None
-    return main if info and re.search(rf"\b{re.escape(info.name)}", event.evidence) else []
+    donors = {affiliation_of(d, actors) for d in event.source_actor_ids}
+    named = [
+        code
+        for code, info in actors.items()
+        if info.actor_type == "country" and code not in donors
+        and re.search(rf"\b(?:support|for|to|in|help|benefit of)\s+(?:the\s+)?{re.escape(info.name)}\b", event.evidence)
+    ]  # fmt: skip
+    return sorted(named, key=lambda c: (-counts.get(c, 0), c))[:1]
+
+
+def _unpurposed_money(object_text: str) -> tuple[str, str | None]:
+    """Money with no purpose named: humanitarian when called aid or a donation ("10 million EUR in aid"),
+    else financial ("$2 million to the electoral commission"). A bracketed aside is a reference, not a name."""
+    unbracketed = re.sub(r"\([^)]*(?:\)|$)", " ", object_text)
+    return ("humanitarian", None) if load_rules().aid_words.search(_plain(unbracketed)) else ("financial", None)
 
 
 def _local_dollar(symbol: str | None, donors: list[str], actors: dict[str, ActorInfo]) -> str | None:
