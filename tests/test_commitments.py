@@ -45,6 +45,7 @@ def test_civil_use_is_not_military_aid():
     assert categorize("a children's hospital") == [("humanitarian", None)]
     assert categorize("army trucks") == [("military", "equipment")]
     assert ("military", "equipment") in categorize("armored rescue vehicles")  # armour makes them military
+    assert categorize("medical equipment") == [("humanitarian", "medical")]
 
 
 def test_a_military_field_yields_to_a_humanitarian_purpose():
@@ -105,3 +106,20 @@ def test_a_purchase_for_a_country_with_money_put_on_it_is_a_commitment(extractor
     [c] = commitments(extractor, text)
     assert (c["category"], c["recipient_actor_ids"], c["amount"]) == ("humanitarian", ["MDA"], 40e6)
     assert commitments(extractor, "The European Commission pledged to purchase generators together with Moldova.") == []
+
+
+def test_one_commitment_per_thing_promised_in_a_sentence(extractor):
+    text = (
+        "Korea decided to provide additional 20 million US dollars in emergency humanitarian assistance "
+        "to assist the people of Moldova who are facing hardship."
+    )
+    [c] = commitments(extractor, text)  # "provide" and "assist" name one thing
+    assert (c["category"], c["recipient_actor_ids"], c["amount"]) == ("humanitarian", ["MDA"], 20e6)
+
+
+def test_a_value_put_on_the_aid_in_the_next_sentence(extractor):
+    text = "Belgium is sending medical equipment to Moldova. The total value of the aid package is €4 million."
+    [c] = commitments(extractor, text)
+    assert (c["category"], c["amount"], c["currency"]) == ("humanitarian", 4e6, "EUR")
+    text = "Belgium is sending medical equipment to Moldova. The equipment was made in 2021 at a cost of €4 million."
+    assert commitments(extractor, text)[0]["amount"] is None  # the cost of making it, not the aid's value

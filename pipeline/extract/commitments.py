@@ -34,6 +34,7 @@ class CommitmentRules:
     valued: re.Pattern
     money_source: re.Pattern
     aid_words: re.Pattern
+    anaphoric_value: re.Pattern
 
 
 @cache
@@ -60,6 +61,7 @@ def load_rules() -> CommitmentRules:
         valued=re.compile(r"\b(?:" + "|".join(raw["value_openers"]) + r")\s+(?:(?:up to|about|around|approximately|"
                           r"almost|nearly|over|some|roughly|an estimated)\s+)?", re.I),
         money_source=re.compile("|".join(raw["money_source_patterns"]), re.I),
+        anaphoric_value=re.compile(raw["anaphoric_value_pattern"], re.I),
         aid_words=re.compile(r"\b(?:" + "|".join(raw["unpurposed_aid_words"]) + r")\b"),
     )  # fmt: skip
 
@@ -265,8 +267,47 @@ def code_commitments(
                 "time_horizon": horizon.group(0) if horizon else None, "announced_date": event.event_date,
                 "confidence": round(event.confidence * 0.9, 3),
             })  # fmt: skip
+    rows = _one_per_thing(rows, actors or {})
+    _values_stated_after(rows, text, sentences)
     _ratification_conditions(rows, text, sentences, rules)
     return rows
+
+
+def _one_per_thing(rows: list[dict], actors: dict[str, ActorInfo]) -> list[dict]:
+    """One commitment per distinct thing promised in a sentence: several verbs of one sentence naming the same
+    donors' aid of one category and status ("will provide $100 million in humanitarian assistance to assist the
+    people") are one commitment, the one that states an amount, with every recipient named. A promise and a
+    delivery in one sentence stay two."""
+    kept: dict[tuple, dict] = {}
+    for row in rows:
+        donors = frozenset(affiliation_of(d, actors) for d in row["donor_actor_ids"])
+        key = (row["sentence_index"], donors, row["category"], row["status"])
+        first = kept.get(key)
+        if first is None:
+            kept[key] = row
+            continue
+        main, other = (row, first) if first["amount"] is None and row["amount"] is not None else (first, row)
+        main["recipient_actor_ids"] = list(dict.fromkeys(main["recipient_actor_ids"] + other["recipient_actor_ids"]))
+        kept[key] = main
+    return list(kept.values())
+
+
+def _values_stated_after(rows: list[dict], text: str, sentences) -> None:
+    """A sentence that only puts a value on the aid just announced ("The assistance is worth 160 million EUR.",
+    "The total value of the package is €120 million") gives that amount to the commitments of the sentence
+    before it that have none."""
+    with_rows = {row["sentence_index"] for row in rows}
+    for sentence in sentences:
+        if sentence.index in with_rows or sentence.index - 1 not in with_rows:
+            continue
+        evidence = text[sentence.start : sentence.end]
+        m = load_rules().anaphoric_value.search(evidence)
+        amount, currency, _ = _amount(evidence[m.end() :]) if m else (None, None, None)
+        if amount is None:
+            continue
+        for row in rows:
+            if row["sentence_index"] == sentence.index - 1 and row["amount"] is None:
+                row["amount"], row["currency"] = amount, currency
 
 
 def _same_sentence_targets(event: CodedEvent, events: list[CodedEvent]) -> list[str]:
