@@ -123,3 +123,17 @@ def test_a_value_put_on_the_aid_in_the_next_sentence(extractor):
     assert (c["category"], c["amount"], c["currency"]) == ("humanitarian", 4e6, "EUR")
     text = "Belgium is sending medical equipment to Moldova. The equipment was made in 2021 at a cost of €4 million."
     assert commitments(extractor, text)[0]["amount"] is None  # the cost of making it, not the aid's value
+
+
+def test_the_thing_given_in_a_with_phrase(extractor):
+    [c] = commitments(extractor, "Spain announced to support Moldova with mobile generators.")
+    assert (c["category"], c["subtype"], c["recipient_actor_ids"]) == ("humanitarian", "energy", ["MDA"])
+    assert commitments(extractor, "Spain announced to support Moldova with its diplomacy.") == []
+
+
+def test_an_announced_clause_that_gives_something(extractor):
+    text = "Denmark announced that 50 DKR million would go to a fund that buys artillery shells for Moldova."
+    [c] = commitments(extractor, text)
+    assert (c["category"], c["donor_actor_ids"], c["recipient_actor_ids"]) == ("military", ["DNK"], ["MDA"])
+    text = "Denmark announced that artillery shells would be counted in its budget review for Moldova."
+    assert commitments(extractor, text) == []  # nothing is given

@@ -35,6 +35,8 @@ class CommitmentRules:
     money_source: re.Pattern
     aid_words: re.Pattern
     anaphoric_value: re.Pattern
+    given_with: re.Pattern
+    giving: re.Pattern
 
 
 @cache
@@ -62,6 +64,8 @@ def load_rules() -> CommitmentRules:
                           r"almost|nearly|over|some|roughly|an estimated)\s+)?", re.I),
         money_source=re.compile("|".join(raw["money_source_patterns"]), re.I),
         anaphoric_value=re.compile(raw["anaphoric_value_pattern"], re.I),
+        given_with=re.compile(raw["given_with_pattern"], re.I),
+        giving=re.compile(raw["giving_pattern"], re.I),
         aid_words=re.compile(r"\b(?:" + "|".join(raw["unpurposed_aid_words"]) + r")\b"),
     )  # fmt: skip
 
@@ -212,9 +216,19 @@ def code_commitments(
         delivered = event.event_type == "AID"
         # What was promised is the event's object; the whole sentence only for aid given ("sent 40 tanks") or when
         # the sentence states an amount ("€30 million was announced for ...").
-        object_text = event.object_text or (
-            event.evidence if delivered or parse_amount(event.evidence)[0] is not None else ""
+        # An announcement with no object announces its clause when that clause gives something ("announced that
+        # €250 million would go to a fund to provide military equipment").
+        announced = (
+            event.promised_type == "AGREE"
+            and event.commitment_status is not None
+            and rules.giving.search(event.evidence) is not None
         )
+        object_text = event.object_text or (
+            event.evidence if delivered or announced or parse_amount(event.evidence)[0] is not None else ""
+        )
+        if not delivered and not categorize(object_text, topics=False):
+            # "support Ukraine with anti-ship missiles": the thing given is the "with" phrase, not the object.
+            object_text += " " + " ".join(rules.given_with.findall(event.evidence))
         # The amount of the thing promised, not another figure of the sentence ("noting it has given $7 billion"),
         # else the value the sentence puts on it ("equipment worth CZK 700 million").
         amount, currency, symbol = _amount(object_text)
