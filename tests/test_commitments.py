@@ -123,6 +123,11 @@ def test_a_value_put_on_the_aid_in_the_next_sentence(extractor):
     assert (c["category"], c["amount"], c["currency"]) == ("humanitarian", 4e6, "EUR")
     text = "Belgium is sending medical equipment to Moldova. The equipment was made in 2021 at a cost of €4 million."
     assert commitments(extractor, text)[0]["amount"] is None  # the cost of making it, not the aid's value
+    sending = "Belgium is sending medical equipment to Moldova. Details are secret."
+    text = sending + " The package value, amounting to €4 million, is public."
+    assert commitments(extractor, text)[0]["amount"] == 4e6
+    text = sending + " It is late. The package is worth €4 million."
+    assert commitments(extractor, text)[0]["amount"] is None  # too far from the announcement
 
 
 def test_the_thing_given_in_a_with_phrase(extractor):

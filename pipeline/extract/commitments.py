@@ -308,11 +308,12 @@ def _one_per_thing(rows: list[dict], actors: dict[str, ActorInfo]) -> list[dict]
 
 def _values_stated_after(rows: list[dict], text: str, sentences) -> None:
     """A sentence that only puts a value on the aid just announced ("The assistance is worth 160 million EUR.",
-    "The total value of the package is €120 million") gives that amount to the commitments of the sentence
-    before it that have none."""
+    "Only the package value, amounting to EUR 55.6 million, is known") gives that amount to the commitments
+    without one of the latest sentence before it that has commitments, at most two sentences back."""
     with_rows = {row["sentence_index"] for row in rows}
     for sentence in sentences:
-        if sentence.index in with_rows or sentence.index - 1 not in with_rows:
+        announced = [i for i in (sentence.index - 1, sentence.index - 2) if i in with_rows][:1]
+        if sentence.index in with_rows or not announced:
             continue
         evidence = text[sentence.start : sentence.end]
         m = load_rules().anaphoric_value.search(evidence)
@@ -320,7 +321,7 @@ def _values_stated_after(rows: list[dict], text: str, sentences) -> None:
         if amount is None:
             continue
         for row in rows:
-            if row["sentence_index"] == sentence.index - 1 and row["amount"] is None:
+            if row["sentence_index"] == announced[0] and row["amount"] is None:
                 row["amount"], row["currency"] = amount, currency
 
 
