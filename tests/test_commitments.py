@@ -142,3 +142,17 @@ def test_an_announced_clause_that_gives_something(extractor):
     assert (c["category"], c["donor_actor_ids"], c["recipient_actor_ids"]) == ("military", ["DNK"], ["MDA"])
     text = "Denmark announced that artillery shells would be counted in its budget review for Moldova."
     assert commitments(extractor, text) == []  # nothing is given
+
+
+def test_the_part_that_goes_directly_to_the_recipient(extractor):
+    text = (
+        "The European Commission will provide an additional 175 EUR million in humanitarian assistance to support "
+        "those most in need in Moldova and Georgia. 150 EUR million will go directly to Moldova."
+    )
+    [c] = commitments(extractor, text)
+    assert (c["recipient_actor_ids"], c["amount"]) == (["MDA"], 150e6)
+    text = (
+        "The European Commission will provide an additional 175 EUR million in humanitarian assistance to Moldova. "
+        "The aid arrives by train directly to Moldova."
+    )
+    assert commitments(extractor, text)[0]["amount"] == 175e6  # no part named

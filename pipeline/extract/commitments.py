@@ -36,6 +36,7 @@ class CommitmentRules:
     aid_words: re.Pattern
     anaphoric_value: re.Pattern
     given_with: re.Pattern
+    direct_share: re.Pattern
     giving: re.Pattern
 
 
@@ -65,6 +66,7 @@ def load_rules() -> CommitmentRules:
         money_source=re.compile("|".join(raw["money_source_patterns"]), re.I),
         anaphoric_value=re.compile(raw["anaphoric_value_pattern"], re.I),
         given_with=re.compile(raw["given_with_pattern"], re.I),
+        direct_share=re.compile(raw["direct_share_pattern"]),
         giving=re.compile(raw["giving_pattern"], re.I),
         aid_words=re.compile(r"\b(?:" + "|".join(raw["unpurposed_aid_words"]) + r")\b"),
     )  # fmt: skip
@@ -283,6 +285,7 @@ def code_commitments(
             })  # fmt: skip
     rows = _one_per_thing(rows, actors or {})
     _values_stated_after(rows, text, sentences)
+    _direct_shares(rows, text, sentences, actors or {})
     _ratification_conditions(rows, text, sentences, rules)
     return rows
 
@@ -322,6 +325,28 @@ def _values_stated_after(rows: list[dict], text: str, sentences) -> None:
             continue
         for row in rows:
             if row["sentence_index"] == announced[0] and row["amount"] is None:
+                row["amount"], row["currency"] = amount, currency
+
+
+def _direct_shares(rows: list[dict], text: str, sentences, actors: dict[str, ActorInfo]) -> None:
+    """The amount to a recipient is the part stated to go to it directly, not a total shared with others:
+    "$100 million ... for Ukraine and its neighbours. $59.3 million are allocated directly to Ukraine." gives the
+    commitments to Ukraine of the two sentences before it $59.3 million."""
+    rules = load_rules()
+    names = {info.name: code for code, info in actors.items() if info.actor_type == "country"}
+    for sentence in sentences:
+        evidence = text[sentence.start : sentence.end]
+        m = rules.direct_share.search(evidence)
+        code = names.get(m.group(1)) if m else None
+        amount, currency, _ = _amount(evidence[: m.start()]) if m and code else (None, None, None)
+        if amount is None:
+            continue
+        for row in rows:
+            if (
+                sentence.index - 2 <= row["sentence_index"] < sentence.index
+                and code in {affiliation_of(r, actors) for r in row["recipient_actor_ids"]}
+                and (row["amount"] is None or (row["currency"] == currency and row["amount"] > amount))
+            ):
                 row["amount"], row["currency"] = amount, currency
 
 
