@@ -109,3 +109,11 @@ def test_the_victim_is_the_country_nobody_named_acts_for(extractor):
         "They discussed Germany's enduring support to Moldova in the face of Russian aggression.",
     )
     assert ("ASSAULT", ["RUS"], ["MDA"], "asserted") in events(result)
+
+
+def test_handing_over_things_is_aid_and_handing_over_people_or_places_is_retreat(extractor):
+    _, result = code(
+        extractor,
+        "Norway handed over 20 armoured vehicles to Ukraine. Denmark handed over control of the base to Iraq.",
+    )
+    assert [(e["event_type"], e["target_actor_ids"]) for e in result.events] == [("AID", ["UKR"]), ("RETREAT", ["IRQ"])]

@@ -273,7 +273,8 @@ class EventCoder:
         return None
 
     def _pick_verb_entry(self, token: Token, lemma: str) -> Trigger | None:
-        entries = self.lexicon.verbs.get(lemma, [])
+        """The first entry whose particle and object fit ("handed over prisoners" vs "handed over weapons")."""
+        entries = [e for e in self.lexicon.verbs.get(lemma, []) if self._object_fits(token, e)]
         children = {c.lemma_.lower() for c in token.children if c.dep_ in ("prt", "prep", "advmod")}
         with_particle = [e for e in entries if e.particle and e.particle in children]
         if with_particle:
@@ -292,7 +293,7 @@ class EventCoder:
                 if (noun := self._lemma(obj)) in lex.nouns:
                     consumed.add(obj.i)
                     return self._build(token, lex.nouns[noun], obj, index, ctx, object_token=obj)
-        if entry is None or lemma in lex.reporting_verbs or not self._object_fits(token, entry):
+        if entry is None or lemma in lex.reporting_verbs:
             return None
         if entry.type in PROMISE_TYPES:
             # "will announce new sanctions against Russia": announcing sanctions imposes them.
