@@ -78,6 +78,16 @@ PROMISE_TYPES = frozenset({"AGREE", "AID"})
 INFLECTIONS = (("ied", "y"), ("ies", "y"), ("ing", "e"), ("ing", ""), ("ed", ""), ("d", ""), ("es", ""), ("s", ""))
 # "with the U.K. and France taking a leading role": the actors who actually act.
 LEADING_VERBS = frozenset({"take", "play", "lead", "spearhead", "head"})
+# "Hungary said it will support ...": a pronoun subject of a reported clause is the actor who speaks.
+REPORTED_PRONOUNS = frozenset({"it", "they", "he", "she", "we"})
+# Where an unnamed group acts: "rebels in Chad", "protesters at a jail in Dili".
+LOCATION_PREPS = frozenset({"in", "at", "near", "outside", "across", "throughout", "inside", "of", "from"})
+# "will not accept", "would not meet": a stated refusal to cooperate is a rejection (CAMEO 12).
+FUTURE_AUX = frozenset({"will", "would", "shall", "wo"})
+NEGATIONS = frozenset({"not", "n't"})
+REFUSAL = Trigger(lemma="refuse", type="REJECT", cameo="120", pos="verb")
+# "will withdraw its troops unless ...": an act made conditional on the other side's doing is an ultimatum.
+ULTIMATUM = Trigger(lemma="unless", type="THREATEN", cameo="139", pos="verb")
 
 
 @dataclass
@@ -198,6 +208,9 @@ class EventCoder:
         """The token's lemma, or the lexicon word its inflection comes from when the model's lemma is wrong
         ("staged" -> "stag")."""
         lemma = token.lemma_.lower()
+        for modifier in token.children:  # a phrase entry ("hunger strike", "general strike") wins over its head
+            if modifier.dep_ in ("compound", "amod") and (phrase := f"{modifier.lower_} {lemma}") in self._known:
+                return phrase
         if lemma in self._known:
             return lemma
         word = token.lower_
@@ -258,6 +271,11 @@ class EventCoder:
 
     def _pick_verb_entry(self, token: Token, lemma: str) -> Trigger | None:
         entries = self.lexicon.verbs.get(lemma, [])
+        objects = {c.lemma_.lower() for c in token.children if c.dep_ in OBJECTS}
+        with_object = [e for e in entries if objects.intersection(e.objects)]
+        if with_object:
+            return with_object[0]
+        entries = [e for e in entries if not e.objects]
         children = {c.lemma_.lower() for c in token.children if c.dep_ in ("prt", "prep", "advmod")}
         with_particle = [e for e in entries if e.particle and e.particle in children]
         if with_particle:
@@ -286,7 +304,7 @@ class EventCoder:
         ):
             return None  # "shared that ...", "noted that ...": the verb reports; the clause holds the act
         complements = [c for c in token.children if c.dep_ in ("xcomp", "ccomp") and self._is_trigger(c)]
-        if complements and entry.complement == "defer":
+        if complements and entry.complement == "defer" and any(self._has_actor(c, index, ctx) for c in complements):
             return None  # the complement is coded, with this verb's future and commitment passed down
         event = self._build(token, entry, token, index, ctx)
         if entry.complement == "absorb":
@@ -297,7 +315,23 @@ class EventCoder:
                 event["targets"] = list(
                     dict.fromkeys(event["targets"] + [a for a in inner if a not in event["sources"]])
                 )
+        elif entry.type == "REJECT" and event is not None:  # "refused to meet Jordan's king": whom it refuses
+            inner = index.actors_in(t for c in token.children if c.dep_ in ("xcomp", "ccomp") for t in c.subtree)
+            event["targets"] = list(dict.fromkeys(event["targets"] + [a for a in inner if a not in event["sources"]]))
         return event
+
+    def _has_actor(self, clause: Token, index: ActorSpanIndex, ctx: ArticleContext) -> bool:
+        """Whether a complement clause has a subject that resolves to an actor ("agreed that their countries
+        should cooperate" does not: the agreeing is coded instead)."""
+        subjects = [c for c in clause.children if c.dep_ in SUBJECTS]
+        if not subjects:
+            return True  # shares the governing verb's subject
+        return bool(
+            index.actors_in(t for s in subjects for t in s.subtree)
+            or self._speaker(subjects[0], index)
+            or ctx.resolve_collective(subjects[0], index)
+            or self._group_country(subjects[0], clause, index)
+        )
 
     def _is_trigger(self, token: Token) -> bool:
         lemma = self._lemma(token)
@@ -352,13 +386,18 @@ class EventCoder:
     def _subject(self, verb: Token) -> tuple[list[Token], bool]:
         """The subject tokens of a verb, climbing through xcomp/conj/advcl/relcl; and whether it is passive."""
         current = verb
+        came_from = ""
         for _ in range(6):
             subjects = [c for c in current.children if c.dep_ in SUBJECTS]
             if subjects:
                 return subjects, any(s.dep_ == "nsubjpass" for s in subjects)
             if current.dep_ == "relcl":
                 return [current.head], False
-            if current.dep_ in ("xcomp", "conj", "advcl", "ccomp", "acl", "pcomp") and current.head is not current:
+            # "is willing to send": through the adjective to the copula's subject, only from its infinitive.
+            willing = current.dep_ == "acomp" and came_from == "xcomp"
+            came_from = current.dep_
+            climbs = willing or current.dep_ in ("xcomp", "conj", "advcl", "ccomp", "acl", "pcomp")
+            if climbs and current.head is not current:
                 current = current.head
                 continue
             break
@@ -387,7 +426,12 @@ class EventCoder:
                 sources += index.actors_in(s.subtree)
             if not sources and subjects:
                 leading = self._leading_actors(verb, index)
-                sources = leading or ctx.resolve_collective(subjects[0], index)
+                sources = (
+                    leading
+                    or self._speaker(subjects[0], index)
+                    or ctx.resolve_collective(subjects[0], index)
+                    or self._group_country(subjects[0], verb, index)
+                )
                 confidence = 0.6
         leading = self._leading_actors(verb, index)
         if leading and not [a for a in sources if a in leading]:
@@ -427,9 +471,78 @@ class EventCoder:
         targets = [a for a in dict.fromkeys(targets) if a not in sources]
         described = obj_tokens + [c for c in verb.children if c.dep_ == "xcomp"]
         object_text = " ".join(t.text for o in described for t in o.subtree)
-        event = self._finish(token, entry, trigger_token, sources, targets, self._modality(verb, entry), confidence)
+        modality = self._modality(verb, entry)
+        if QUAD_CLASS[entry.type] <= 2 and self._stated_refusal(verb):
+            entry, modality = REFUSAL, "asserted"
+            refused = index.actors_in(t for c in verb.children if c.dep_ in (*OBJECTS, "prep") for t in c.subtree)
+            targets = targets or [a for a in refused if a not in sources]  # "will not accept Brazil's mediation"
+        elif entry.type not in ("THREATEN", "REQUEST") and self._conditional_on_other(verb):
+            entry, modality = ULTIMATUM, "asserted"
+        event = self._finish(token, entry, trigger_token, sources, targets, modality, confidence)
         event["object_text"] = object_text
         return event
+
+    def _speaker(self, subject: Token, index: ActorSpanIndex) -> list[str]:
+        """ "Hungary said it will support ...", "rebel leaders said they would ...": the actors subject of a verb
+        governing the pronoun's clause."""
+        if subject.lower_ not in REPORTED_PRONOUNS or subject.dep_ != "nsubj":
+            return []
+        clause = subject.head
+        while clause.dep_ in ("xcomp", "conj") and clause.head is not clause:
+            clause = clause.head
+        if clause.dep_ != "ccomp":
+            return []
+        speaker = clause.head
+        if speaker.pos_ != "VERB" or not ({speaker.lemma_.lower()} & (self.lexicon.reporting_verbs | self._known)):
+            return []  # "anyone supporting Russia is at risk": a copula's subject speaks for no one
+        return index.actors_in(t for c in speaker.children if c.dep_ in SUBJECTS for t in c.subtree)
+
+    def _group_country(self, subject: Token, verb: Token, index: ActorSpanIndex) -> list[str]:
+        """An unnamed group ("rebels", "demonstrators in Baghdad", "police") stands for the country it acts in,
+        as CAMEO codes such agents: the place named with the group, else where the act happens, else the one
+        country the sentence names."""
+        group = subject
+        for of in (c for c in subject.children if c.dep_ == "prep" and c.lower_ == "of"):  # "hundreds of students"
+            group = next((c for c in of.children if c.dep_ == "pobj"), subject)
+        if self._lemma(group) not in self.lexicon.group_nouns:
+            return []
+        own = [p for c in subject.children if c.dep_ == "prep" and c.lower_ in LOCATION_PREPS for p in c.subtree]
+        at = [p for c in verb.children if c.dep_ == "prep" and c.lower_ in LOCATION_PREPS for p in c.subtree]
+        for tokens in (own, at):
+            if found := self._countries_in(tokens, index):
+                return found[:1]
+        named = {a for a in index.by_token.values() if len(a) == 3}
+        return sorted(named) if len(named) == 1 else []
+
+    def _countries_in(self, tokens: list[Token], index: ActorSpanIndex) -> list[str]:
+        """Countries named among the tokens, also as a capital or a known place ("in Baghdad", "in Hong Kong")."""
+        g = self.gazetteer
+        out: list[str] = []
+        for t in tokens:
+            country = index.by_token.get(t.i)
+            if country is None:
+                for width in (3, 2, 1):
+                    name = t.doc[t.i : t.i + width].text
+                    alias = g.aliases.get(name)
+                    country = alias.actor_id if alias is not None and alias.kind == "capital" else None
+                    country = country or g.place_countries.get(name)
+                    if country:
+                        break
+            if country and len(country) == 3 and country not in out:
+                out.append(country)
+        return out
+
+    def _stated_refusal(self, verb: Token) -> bool:
+        """ "will not accept", "would not meet": a negated future cooperative act is stated as a refusal."""
+        children = {c.lower_ for c in verb.children if c.dep_ in ("aux", "neg")}
+        return bool(children & NEGATIONS and children & FUTURE_AUX)
+
+    def _conditional_on_other(self, verb: Token) -> bool:
+        """ "will withdraw ... unless the president arranges a ceasefire": an ultimatum."""
+        return any(
+            c.dep_ == "advcl" and any(m.dep_ == "mark" and m.lower_ == "unless" for m in c.children)
+            for c in verb.children
+        )
 
     def _leading_actors(self, verb: Token, index: ActorSpanIndex) -> list[str]:
         for prep in (c for c in verb.subtree if c.dep_ == "prep" and c.lower_ == "with"):
@@ -576,6 +689,10 @@ def code_article_events(
             location = coder_location(coder, doc)
             coded = coder.code_sentence(doc, index, ctx)
             _fill_unnamed_victims(coded, index, actors)
+            for raw in coded:  # a country that stands for an unnamed group ("rebels in Chad") is an actor too
+                for a in raw["sources"] + raw["targets"]:
+                    if a not in actors and a in coder.gazetteer.actors:
+                        actors[a] = coder.gazetteer.actors[a]
             for raw in coded:
                 own = {affiliation_of(a, actors) for a in raw["sources"]}
                 if raw["type"] in SELF_TARGET_EXCLUDED:  # "the United States' commitment" is not aid to itself
