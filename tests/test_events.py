@@ -275,3 +275,30 @@ def test_agreement_on_a_clause_without_actors_codes_the_agreeing(extractor):
 def test_unknown_person_acts_for_the_one_country_of_the_sentence(extractor):
     _, result = code(extractor, "Interior Minister Tomas Vrbka resigned after protests in Slovakia.")
     assert result.actors["PER:tomas-vrbka"].affiliation_id == "SVK"
+
+
+def test_unnamed_group_target_is_its_country_even_the_sources_own(extractor):
+    _, result = code(extractor, "The Peruvian government accused rebels in Peru of attacking a convoy.")
+    assert ("ACCUSE", ["PER"], ["PER"]) in [e[:3] for e in events(result)]
+
+
+def test_participle_modifier_acts_for_the_noun_it_modifies(extractor):
+    _, result = code(extractor, "Guards detained students protesting in Caracas.")
+    assert ("PROTEST", ["VEN"], ["VEN"]) in [e[:3] for e in events(result)]
+
+
+def test_announced_conflict_act_is_coded_as_that_act(extractor):
+    _, result = code(extractor, "Spain announced a suspension of flights to Morocco.")
+    assert [e[:3] for e in events(result)] == [("SANCTION", ["ESP"], ["MAR"])]
+
+
+def test_formal_protest_with_a_government_is_a_complaint(extractor):
+    _, result = code(extractor, "Greece lodged a protest with Turkey.")
+    assert [(e["event_type"], e["cameo_code"], e["target_actor_ids"]) for e in result.events] == [
+        ("ACCUSE", "114", ["TUR"])
+    ]
+
+
+def test_strengthening_forces_is_mobilisation(extractor):
+    _, result = code(extractor, "India strengthened its forces near Pakistan.")
+    assert [e[:3] for e in events(result)] == [("MOBILIZE", ["IND"], ["PAK"])]

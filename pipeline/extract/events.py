@@ -289,11 +289,15 @@ class EventCoder:
         lex = self.lexicon
         entry = self._pick_verb_entry(token, lemma)
         # A light verb with a noun-trigger object codes the noun's event ("held talks", "imposed sanctions").
-        if lemma in lex.support_verbs:
+        # So does a planning or announcing verb with a conflictual act for object ("announced a suspension of").
+        conflict_only = lemma not in lex.support_verbs and entry is not None and entry.complement == "defer"
+        if lemma in lex.support_verbs or conflict_only:
             for obj in (c for c in token.children if c.dep_ in OBJECTS):
-                if (noun := self._lemma(obj)) in lex.nouns:
+                noun_entry = lex.nouns.get(self._lemma(obj))
+                if noun_entry is not None and (not conflict_only or QUAD_CLASS[noun_entry.type] >= 3):
                     consumed.add(obj.i)
-                    return self._build(token, lex.nouns[noun], obj, index, ctx, object_token=obj)
+                    noun_entry = _with_prep_override(obj, noun_entry)
+                    return self._build(token, noun_entry, obj, index, ctx, object_token=obj)
         if entry is None or lemma in lex.reporting_verbs:
             return None
         if (
@@ -358,12 +362,7 @@ class EventCoder:
             # Coded with its verb ("launched attacks", "signed an agreement"); but "condemned Russia's attacks"
             # holds two acts.
             return None
-        for child in token.children:
-            if child.dep_ == "prep" and child.lemma_.lower() in entry.prep_override:
-                override = entry.prep_override[child.lemma_.lower()]
-                entry = Trigger(
-                    **{**entry.__dict__, **{k: (tuple(v) if isinstance(v, list) else v) for k, v in override.items()}}
-                )
+        entry = _with_prep_override(token, entry)
         sources = self._noun_roles(token, entry.source_from, index)
         if not sources:
             return None  # "the war", "threats to security": a noun alone names no act
@@ -391,8 +390,9 @@ class EventCoder:
             subjects = [c for c in current.children if c.dep_ in SUBJECTS]
             if subjects:
                 return subjects, any(s.dep_ == "nsubjpass" for s in subjects)
-            if current.dep_ == "relcl":
-                return [current.head], False
+            participle = current.dep_ == "acl" and current.tag_ == "VBG" and self._names_agent(current.head)
+            if current.dep_ == "relcl" or participle:
+                return [current.head], False  # "demonstrators protesting the results": the noun it modifies
             # "is willing to send": through the adjective to the copula's subject, only from its infinitive.
             willing = current.dep_ == "acomp" and came_from == "xcomp"
             came_from = current.dep_
@@ -423,7 +423,9 @@ class EventCoder:
             targets = index.actors_in(t for s in subjects for t in s.subtree)
         else:
             for s in subjects:
-                sources += index.actors_in(s.subtree)
+                # A noun the verb's clause modifies ("demonstrators protesting ..."): its own words, not the clause's.
+                clause = {t.i for t in verb.subtree} if s.is_ancestor(verb) else set()
+                sources += index.actors_in(t for t in s.subtree if t.i not in clause)
             if not sources and subjects:
                 leading = self._leading_actors(verb, index)
                 sources = (
@@ -448,9 +450,12 @@ class EventCoder:
                 noun_target = holder is object_token and any(_fills_role(c, r) for r in entry.target_from)
                 if is_object or is_recipient or noun_target:
                     obj_tokens.append(c)
+        group_targets: list[str] = []
         for o in obj_tokens:
             found = index.actors_in(o.subtree)
             head = o if o.dep_ != "prep" else next((c for c in o.children if c.dep_ == "pobj"), o)
+            if not found and QUAD_CLASS[entry.type] >= 3:  # "accused Darfur rebels": the rebels' country, maybe its own
+                group_targets += self._group_country(head, verb, index)
             act = self.lexicon.nouns.get(self._lemma(head)) if head is not object_token else None
             doers = self._noun_roles(head, act.source_from, index) if act and QUAD_CLASS[act.type] >= 3 else []
             owner = [c for c in head.children if c.dep_ == "poss"] if head is not o or o.dep_ in OBJECTS else []
@@ -468,7 +473,11 @@ class EventCoder:
             for c in verb.subtree:  # "military hubs in Ukraine": the country that benefits
                 if c.dep_ == "prep" and c.lemma_.lower() in ("in", "for", "to") and c.i > verb.i:
                     targets += index.actors_in(c.subtree)
-        targets = [a for a in dict.fromkeys(targets) if a not in sources]
+        # A conflictual act may be aimed at the source's own side, named apart ("Serbian police arrested Serbian
+        # opposition leaders"); a cooperative one is not.
+        own_side_allowed = QUAD_CLASS[entry.type] >= 3
+        targets = [a for a in dict.fromkeys(targets) if own_side_allowed or a not in sources]
+        targets += [a for a in group_targets if a not in targets]
         described = obj_tokens + [c for c in verb.children if c.dep_ == "xcomp"]
         object_text = " ".join(t.text for o in described for t in o.subtree)
         modality = self._modality(verb, entry)
@@ -481,6 +490,9 @@ class EventCoder:
         event = self._finish(token, entry, trigger_token, sources, targets, modality, confidence)
         event["object_text"] = object_text
         return event
+
+    def _names_agent(self, noun: Token) -> bool:
+        return noun.pos_ == "PROPN" or self._lemma(noun) in self.lexicon.group_nouns
 
     def _speaker(self, subject: Token, index: ActorSpanIndex) -> list[str]:
         """ "Hungary said it will support ...", "rebel leaders said they would ...": the actors subject of a verb
@@ -649,6 +661,17 @@ class EventCoder:
             confidence=raw["confidence"], commitment_status=raw["status"], object_text=raw.get("object_text", ""),
             promised_type=raw["promised_type"],
         )  # fmt: skip
+
+
+def _with_prep_override(token: Token, entry: Trigger) -> Trigger:
+    """The noun entry as its preposition changes it ("a call for" is REQUEST, "a protest with" ACCUSE)."""
+    for child in token.children:
+        if child.dep_ == "prep" and child.lemma_.lower() in entry.prep_override:
+            override = entry.prep_override[child.lemma_.lower()]
+            entry = Trigger(
+                **{**entry.__dict__, **{k: (tuple(v) if isinstance(v, list) else v) for k, v in override.items()}}
+            )
+    return entry
 
 
 def _fills_role(child: Token, role: str) -> bool:
