@@ -302,3 +302,24 @@ def test_formal_protest_with_a_government_is_a_complaint(extractor):
 def test_strengthening_forces_is_mobilisation(extractor):
     _, result = code(extractor, "India strengthened its forces near Pakistan.")
     assert [e[:3] for e in events(result)] == [("MOBILIZE", ["IND"], ["PAK"])]
+
+
+def test_a_weapon_stands_for_an_attacker_from_where_it_strikes(extractor):
+    _, result = code(extractor, "Two Kenyan police officers were killed by a roadside bomb in Somalia.")
+    assert [e[:3] for e in events(result)] == [("ASSAULT", ["SOM"], ["KEN"])]
+
+
+def test_forcing_out_is_expulsion_and_cutting_aid_a_sanction(extractor):
+    _, result = code(extractor, "Eritrea forced the UNHCR out of the country.")
+    assert [(e["event_type"], e["cameo_code"]) for e in result.events] == [("SANCTION", "166")]
+    _, result = code(extractor, "Canada reduced aid to Haiti.")
+    assert [e[:3] for e in events(result)] == [("SANCTION", ["CAN"], ["HTI"])]
+    _, result = code(extractor, "Canada reduced tariffs on Haiti.")
+    assert not [e for e in events(result) if e[0] == "SANCTION"]  # only aid, supplies and the like
+
+
+def test_organised_strike_is_a_protest(extractor):
+    _, result = code(extractor, "Unions in Chile organized a general strike.")
+    assert [(e["event_type"], e["cameo_code"], e["source_actor_ids"]) for e in result.events] == [
+        ("PROTEST", "143", ["CHL"])
+    ]

@@ -421,6 +421,10 @@ class EventCoder:
         if passive and agent:
             sources = index.actors_in(t for a in agent for t in a.subtree)
             targets = index.actors_in(t for s in subjects for t in s.subtree)
+            by = [c for a in agent for c in a.children if c.dep_ == "pobj"]
+            if not sources and by:  # "killed by an improvised explosive device outside Basra"
+                sources = self._group_country(by[0], verb, index, weapons=QUAD_CLASS[entry.type] == 4)
+                sources = [a for a in sources if a not in targets] or sources
         else:
             for s in subjects:
                 # A noun the verb's clause modifies ("demonstrators protesting ..."): its own words, not the clause's.
@@ -432,7 +436,7 @@ class EventCoder:
                     leading
                     or self._speaker(subjects[0], index)
                     or ctx.resolve_collective(subjects[0], index)
-                    or self._group_country(subjects[0], verb, index)
+                    or self._group_country(subjects[0], verb, index, weapons=QUAD_CLASS[entry.type] == 4)
                 )
                 confidence = 0.6
         leading = self._leading_actors(verb, index)
@@ -509,14 +513,15 @@ class EventCoder:
             return []  # "anyone supporting Russia is at risk": a copula's subject speaks for no one
         return index.actors_in(t for c in speaker.children if c.dep_ in SUBJECTS for t in c.subtree)
 
-    def _group_country(self, subject: Token, verb: Token, index: ActorSpanIndex) -> list[str]:
+    def _group_country(self, subject: Token, verb: Token, index: ActorSpanIndex, weapons: bool = False) -> list[str]:
         """An unnamed group ("rebels", "demonstrators in Baghdad", "police") stands for the country it acts in,
         as CAMEO codes such agents: the place named with the group, else where the act happens, else the one
         country the sentence names."""
         group = subject
         for of in (c for c in subject.children if c.dep_ == "prep" and c.lower_ == "of"):  # "hundreds of students"
             group = next((c for c in of.children if c.dep_ == "pobj"), subject)
-        if self._lemma(group) not in self.lexicon.group_nouns:
+        kinds = self.lexicon.group_nouns | (self.lexicon.weapon_nouns if weapons else frozenset())
+        if self._lemma(group) not in kinds:
             return []
         own = [p for c in subject.children if c.dep_ == "prep" and c.lower_ in LOCATION_PREPS for p in c.subtree]
         at = [p for c in verb.children if c.dep_ == "prep" and c.lower_ in LOCATION_PREPS for p in c.subtree]

@@ -61,6 +61,8 @@ class Lexicon:
     surface_forms: frozenset[str]
     # Common nouns for unnamed groups of people ("rebels", "demonstrators"): the country they act in stands for them.
     group_nouns: frozenset[str] = frozenset()
+    # Weapons that stand for an unnamed attacker ("a roadside bomb killed ..."), resolved like the groups.
+    weapon_nouns: frozenset[str] = frozenset()
 
     def goldstein(self, code: str) -> float:
         entry = self.cameo.get(code) or self.cameo.get(code[:3]) or self.cameo[code[:2] + "0"]
@@ -109,4 +111,5 @@ def load_lexicon() -> Lexicon:
         reporting_verbs=frozenset(raw["reporting_verbs"]),
         future_remap={k: {str(a): str(b) for a, b in v.items()} for k, v in raw["future_remap"].items()},
         surface_forms=frozenset(forms), group_nouns=frozenset(raw.get("group_nouns") or ()),
+        weapon_nouns=frozenset(raw.get("weapon_nouns") or ()),
     )  # fmt: skip
