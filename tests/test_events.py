@@ -323,3 +323,15 @@ def test_organised_strike_is_a_protest(extractor):
     assert [(e["event_type"], e["cameo_code"], e["source_actor_ids"]) for e in result.events] == [
         ("PROTEST", "143", ["CHL"])
     ]
+
+
+def test_an_ethnic_group_acts_for_the_country_it_lives_in(extractor):
+    _, result = code(extractor, "Ethnic Hungarians rallied in Romania on Sunday.")
+    assert [e[:2] for e in events(result)] == [("PROTEST", ["ROU"])]
+    _, result = code(extractor, "Hungarians rallied in Romania on Sunday.")
+    assert [e[:2] for e in events(result)] == [("PROTEST", ["HUN"])]  # no 'ethnic': the demonym names the state
+
+
+def test_the_european_community_is_the_eu(extractor):
+    _, result = code(extractor, "The European Community gave Chad 3 million dollars of aid.")
+    assert [e[:3] for e in events(result)] == [("AID", ["IGO:EU"], ["TCD"])]

@@ -429,7 +429,9 @@ class EventCoder:
             for s in subjects:
                 # A noun the verb's clause modifies ("demonstrators protesting ..."): its own words, not the clause's.
                 clause = {t.i for t in verb.subtree} if s.is_ancestor(verb) else set()
-                sources += index.actors_in(t for t in s.subtree if t.i not in clause)
+                sources += self._ethnic_group_country(s, verb, index) or index.actors_in(
+                    t for t in s.subtree if t.i not in clause
+                )
             if not sources and subjects:
                 leading = self._leading_actors(verb, index)
                 sources = (
@@ -530,6 +532,15 @@ class EventCoder:
                 return found[:1]
         named = {a for a in index.by_token.values() if len(a) == 3}
         return sorted(named) if len(named) == 1 else []
+
+    def _ethnic_group_country(self, subject: Token, verb: Token, index: ActorSpanIndex) -> list[str]:
+        """ "Ethnic Albanians demonstrated in Serbia": an ethnic group acts for the country it lives in, when the
+        sentence says where; its demonym names the people, not their kin state."""
+        if not any(t.lower_ == "ethnic" for t in subject.subtree if t.i < subject.i or t is subject):
+            return []
+        own = [p for c in subject.children if c.dep_ == "prep" and c.lower_ in LOCATION_PREPS for p in c.subtree]
+        at = [p for c in verb.children if c.dep_ == "prep" and c.lower_ in LOCATION_PREPS for p in c.subtree]
+        return self._countries_in(own, index)[:1] or self._countries_in(at, index)[:1]
 
     def _countries_in(self, tokens: list[Token], index: ActorSpanIndex) -> list[str]:
         """Countries named among the tokens, also as a capital or a known place ("in Baghdad", "in Hong Kong")."""
