@@ -335,3 +335,12 @@ def test_an_ethnic_group_acts_for_the_country_it_lives_in(extractor):
 def test_the_european_community_is_the_eu(extractor):
     _, result = code(extractor, "The European Community gave Mali 3 million dollars of aid.")
     assert [e[:3] for e in events(result)] == [("AID", ["IGO:EU"], ["MLI"])]
+
+
+def test_reneging_prohibiting_and_hearings(extractor):
+    _, result = code(extractor, "Bolivia reneged on its promise to Peru.")  # "to Peru" may attach to the verb
+    assert [e[:3] for e in events(result)] == [("REJECT", ["BOL"], ["PER"])]
+    _, result = code(extractor, "Norway prohibited arms exports to Belarus.")
+    assert [e[:3] for e in events(result)] == [("SANCTION", ["NOR"], ["BLR"])]
+    _, result = code(extractor, "Brazil's supreme court opened a hearing into the election.")
+    assert [e[:2] for e in events(result)] == [("ACCUSE", ["BRA"])]
