@@ -221,3 +221,126 @@ def test_a_country_named_in_a_title_is_no_bystander(extractor):
     text = "U.K. Prime Minister Keir Starmer acknowledged the challenges posed by continued Russian attacks."
     _, result = code(extractor, text)
     assert [e[:3] for e in events(result)] == [("ASSAULT", ["RUS"], [])]  # not aimed at the UK
+
+
+def test_pronoun_subject_of_a_reported_clause_is_the_speaker(extractor):
+    _, result = code(extractor, "Kenya said it would recognise the new government of Somalia.")
+    assert [e[:3] for e in events(result)] == [("AGREE", ["KEN"], ["SOM"])]
+
+
+def test_willing_to_act_takes_the_copulas_subject(extractor):
+    _, result = code(extractor, "Portugal is willing to send doctors to Angola.")
+    assert [e[:2] for e in events(result)] == [("AGREE", ["PRT"])]
+
+
+def test_unnamed_group_stands_for_the_country_it_acts_in(extractor):
+    _, result = code(extractor, "Protesters in Nairobi rioted on Friday.")
+    assert [e[:3] for e in events(result)] == [("PROTEST", ["KEN"], ["KEN"])]  # the capital names the country
+    _, result = code(extractor, "Hundreds of students marched through the streets, Peruvian police said.")
+    assert [e[:2] for e in events(result)] == [("PROTEST", ["PER"])]  # the one country of the sentence
+    _, result = code(extractor, "Officers said students marched while Chilean and Bolivian diplomats met.")
+    assert not [e for e in events(result) if e[0] == "PROTEST"]  # two countries: no guess
+
+
+def test_hunger_strike_and_road_blocks_are_protests(extractor):
+    _, result = code(extractor, "Bolivian miners began a hunger strike on Monday.")
+    assert [e[0] for e in events(result)] == ["PROTEST"]
+    assert result.events[0]["cameo_code"] == "142"
+    _, result = code(extractor, "Bolivian farmers blocked highways near La Paz.")
+    assert [(e["event_type"], e["cameo_code"]) for e in result.events] == [("PROTEST", "144")]
+    _, result = code(extractor, "Russia blocked the resolution on Syria.")
+    assert [e[0] for e in events(result)] == ["REJECT"]  # blocking a resolution is not obstructing passage
+
+
+def test_refusal_is_aimed_at_whom_the_refused_act_concerns(extractor):
+    _, result = code(extractor, "Chile refused to extradite the suspect to Argentina.")
+    assert ("REJECT", ["CHL"], ["ARG"]) in [e[:3] for e in events(result)]
+
+
+def test_a_stated_refusal_to_cooperate_is_a_rejection(extractor):
+    _, result = code(extractor, "Ecuador will not accept the mediation of Brazil.")
+    assert [e[:3] for e in events(result)] == [("REJECT", ["ECU"], ["BRA"])]
+
+
+def test_an_act_conditional_on_the_other_side_is_an_ultimatum(extractor):
+    _, result = code(extractor, "Ghana will withdraw its ambassador from Togo unless the border is reopened.")
+    assert ("THREATEN", ["GHA"], ["TGO"]) in [e[:3] for e in events(result)]
+
+
+def test_agreement_on_a_clause_without_actors_codes_the_agreeing(extractor):
+    _, result = code(extractor, "Peru and Chile agreed that their navies should cooperate more closely.")
+    assert [e[:2] for e in events(result)] == [("AGREE", ["PER", "CHL"])]
+
+
+def test_unknown_person_acts_for_the_one_country_of_the_sentence(extractor):
+    _, result = code(extractor, "Interior Minister Tomas Vrbka resigned after protests in Slovakia.")
+    assert result.actors["PER:tomas-vrbka"].affiliation_id == "SVK"
+
+
+def test_unnamed_group_target_is_its_country_even_the_sources_own(extractor):
+    _, result = code(extractor, "The Peruvian government accused rebels in Peru of attacking a convoy.")
+    assert ("ACCUSE", ["PER"], ["PER"]) in [e[:3] for e in events(result)]
+
+
+def test_participle_modifier_acts_for_the_noun_it_modifies(extractor):
+    _, result = code(extractor, "Guards detained students protesting in Caracas.")
+    assert ("PROTEST", ["VEN"], ["VEN"]) in [e[:3] for e in events(result)]
+
+
+def test_announced_conflict_act_is_coded_as_that_act(extractor):
+    _, result = code(extractor, "Spain announced a suspension of flights to Morocco.")
+    assert [e[:3] for e in events(result)] == [("SANCTION", ["ESP"], ["MAR"])]
+
+
+def test_formal_protest_with_a_government_is_a_complaint(extractor):
+    _, result = code(extractor, "Greece lodged a protest with Turkey.")
+    assert [(e["event_type"], e["cameo_code"], e["target_actor_ids"]) for e in result.events] == [
+        ("ACCUSE", "114", ["TUR"])
+    ]
+
+
+def test_strengthening_forces_is_mobilisation(extractor):
+    _, result = code(extractor, "India strengthened its forces near Pakistan.")
+    assert [e[:3] for e in events(result)] == [("MOBILIZE", ["IND"], ["PAK"])]
+
+
+def test_a_weapon_stands_for_an_attacker_from_where_it_strikes(extractor):
+    _, result = code(extractor, "Two Kenyan police officers were killed by a roadside bomb in Somalia.")
+    assert [e[:3] for e in events(result)] == [("ASSAULT", ["SOM"], ["KEN"])]
+
+
+def test_forcing_out_is_expulsion_and_cutting_aid_a_sanction(extractor):
+    _, result = code(extractor, "Eritrea forced the UNHCR out of the country.")
+    assert [(e["event_type"], e["cameo_code"]) for e in result.events] == [("SANCTION", "166")]
+    _, result = code(extractor, "Canada reduced aid to Haiti.")
+    assert [e[:3] for e in events(result)] == [("SANCTION", ["CAN"], ["HTI"])]
+    _, result = code(extractor, "Canada reduced tariffs on Haiti.")
+    assert not [e for e in events(result) if e[0] == "SANCTION"]  # only aid, supplies and the like
+
+
+def test_organised_strike_is_a_protest(extractor):
+    _, result = code(extractor, "Unions in Chile organized a general strike.")
+    assert [(e["event_type"], e["cameo_code"], e["source_actor_ids"]) for e in result.events] == [
+        ("PROTEST", "143", ["CHL"])
+    ]
+
+
+def test_an_ethnic_group_acts_for_the_country_it_lives_in(extractor):
+    _, result = code(extractor, "Ethnic Hungarians rallied in Romania on Sunday.")
+    assert [e[:2] for e in events(result)] == [("PROTEST", ["ROU"])]
+    _, result = code(extractor, "Hungarians rallied in Romania on Sunday.")
+    assert [e[:2] for e in events(result)] == [("PROTEST", ["HUN"])]  # no 'ethnic': the demonym names the state
+
+
+def test_the_european_community_is_the_eu(extractor):
+    _, result = code(extractor, "The European Community gave Mali 3 million dollars of aid.")
+    assert [e[:3] for e in events(result)] == [("AID", ["IGO:EU"], ["MLI"])]
+
+
+def test_reneging_prohibiting_and_hearings(extractor):
+    _, result = code(extractor, "Bolivia reneged on its promise to Peru.")  # "to Peru" may attach to the verb
+    assert [e[:3] for e in events(result)] == [("REJECT", ["BOL"], ["PER"])]
+    _, result = code(extractor, "Norway prohibited arms exports to Belarus.")
+    assert [e[:3] for e in events(result)] == [("SANCTION", ["NOR"], ["BLR"])]
+    _, result = code(extractor, "Brazil's supreme court opened a hearing into the election.")
+    assert [e[:2] for e in events(result)] == [("ACCUSE", ["BRA"])]

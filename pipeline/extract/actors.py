@@ -6,7 +6,7 @@ the surrounding title ("Israeli National Security Advisor Tzachi Hanegbi", "Pres
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -225,6 +225,7 @@ class ActorExtractor:
         for token in doc:
             if token.text in surnames and token.is_title and token.idx not in covered:
                 found.append((token.idx, token.idx + len(token.text), surnames[token.text], False))
+        _country_from_sentence(new_actors, found, starts)
         unambiguous = {a for _, _, a, amb in found if not amb}
         for start, end, actor_id, ambiguous in sorted(set(found)):
             if ambiguous and actor_id not in unambiguous:
@@ -326,6 +327,29 @@ class ActorExtractor:
         if info.actor_type == "igo":
             return None, info.actor_id
         return None, None
+
+
+def _country_from_sentence(
+    new_actors: dict[str, ActorInfo], found: list[tuple[int, int, str, bool]], starts: list[int]
+) -> None:
+    """A person or organisation the dictionary does not know, with no country beside its name, acts for the one
+    country its sentence names ("President Laurent Gbagbo ... the Ivory Coast"); with two or more, it stays
+    unplaced."""
+    sentence_of = {start: bisect.bisect_right(starts, start) - 1 for start, _, _, _ in found}
+    countries: dict[int, set[str]] = {}
+    for start, _, actor_id, ambiguous in found:
+        if len(actor_id) == 3 and not ambiguous:
+            countries.setdefault(sentence_of[start], set()).add(actor_id)
+    placed: set[str] = set()
+    for start, _, actor_id, _ in sorted(found):
+        info = new_actors.get(actor_id)
+        if info is None or actor_id in placed or info.country_code or info.affiliation_id:
+            continue
+        placed.add(actor_id)  # only the sentence that introduces it
+        named = countries.get(sentence_of[start], set())
+        if len(named) == 1:
+            [country] = named
+            new_actors[actor_id] = replace(info, country_code=country, affiliation_id=country)
 
 
 def _capital_is_government(doc: Doc, span: Span) -> bool:

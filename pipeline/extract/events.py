@@ -82,14 +82,22 @@ PROMISE_TYPES = frozenset({"AGREE", "AID"})
 RESOLVED_CONFIDENCE = 0.6
 # Verbal evaluations, told apart by what they are about.
 EVALUATION_TYPES = frozenset({"SUPPORT", "ACCUSE"})
-# Acts that a promise verb's object names are done by announcing them ("announced sanctions").
-ANNOUNCED_ACT_TYPES = frozenset({"SANCTION"})
 # Promises and endorsements whose object can imply whom they are for (commitments.yaml, implied_recipients).
 IMPLIED_TARGET_TYPES = frozenset({"AGREE", "SUPPORT"})
 # Suffixes undone, in order, when the model's lemma is not a lexicon word: (suffix, replacement).
 INFLECTIONS = (("ied", "y"), ("ies", "y"), ("ing", "e"), ("ing", ""), ("ed", ""), ("d", ""), ("es", ""), ("s", ""))
 # "with the U.K. and France taking a leading role": the actors who actually act.
 LEADING_VERBS = frozenset({"take", "play", "lead", "spearhead", "head"})
+# "Hungary said it will support ...": a pronoun subject of a reported clause is the actor who speaks.
+REPORTED_PRONOUNS = frozenset({"it", "they", "he", "she", "we"})
+# Where an unnamed group acts: "rebels in Chad", "protesters at a jail in Dili".
+LOCATION_PREPS = frozenset({"in", "at", "near", "outside", "across", "throughout", "inside", "of", "from"})
+# "will not accept", "would not meet": a stated refusal to cooperate is a rejection (CAMEO 12).
+FUTURE_AUX = frozenset({"will", "would", "shall", "wo"})
+NEGATIONS = frozenset({"not", "n't"})
+REFUSAL = Trigger(lemma="refuse", type="REJECT", cameo="120", pos="verb")
+# "will withdraw its troops unless ...": an act made conditional on the other side's doing is an ultimatum.
+ULTIMATUM = Trigger(lemma="unless", type="THREATEN", cameo="139", pos="verb")
 
 
 @dataclass
@@ -214,6 +222,9 @@ class EventCoder:
         """The token's lemma, or the lexicon word its inflection comes from when the model's lemma is wrong
         ("staged" -> "stag")."""
         lemma = token.lemma_.lower()
+        for modifier in token.children:  # a phrase entry ("hunger strike", "general strike") wins over its head
+            if modifier.dep_ in ("compound", "amod") and (phrase := f"{modifier.lower_} {lemma}") in self._known:
+                return phrase
         if lemma in self._known:
             return lemma
         word = token.lower_
@@ -273,8 +284,14 @@ class EventCoder:
         return None
 
     def _pick_verb_entry(self, token: Token, lemma: str) -> Trigger | None:
-        """The first entry whose particle and object fit ("handed over prisoners" vs "handed over weapons")."""
-        entries = [e for e in self.lexicon.verbs.get(lemma, []) if self._object_fits(token, e)]
+        """The entry for this use of the verb: one limited to the verb's object ("block a road" is a protest), else
+        the first whose particle fits and whose object is not excluded ("provided an update" gives nothing)."""
+        entries = self.lexicon.verbs.get(lemma, [])
+        objects = {c.lemma_.lower() for c in token.children if c.dep_ in OBJECTS}
+        with_object = [e for e in entries if objects.intersection(e.objects)]
+        if with_object:
+            return with_object[0]
+        entries = [e for e in entries if not e.objects and not self._object_excluded(token, e)]
         children = {c.lemma_.lower() for c in token.children if c.dep_ in ("prt", "prep", "advmod")}
         with_particle = [e for e in entries if e.particle and e.particle in children]
         if with_particle:
@@ -288,20 +305,17 @@ class EventCoder:
         lex = self.lexicon
         entry = self._pick_verb_entry(token, lemma)
         # A light verb with a noun-trigger object codes the noun's event ("held talks", "imposed sanctions").
-        if lemma in lex.support_verbs:
+        # So does a planning or announcing verb with a conflictual act for object ("announced a suspension of").
+        conflict_only = lemma not in lex.support_verbs and entry is not None and entry.complement == "defer"
+        if lemma in lex.support_verbs or conflict_only:
             for obj in (c for c in token.children if c.dep_ in OBJECTS):
-                if (noun := self._lemma(obj)) in lex.nouns:
+                noun_entry = lex.nouns.get(self._lemma(obj))
+                if noun_entry is not None and (not conflict_only or QUAD_CLASS[noun_entry.type] >= 3):
                     consumed.add(obj.i)
-                    return self._build(token, lex.nouns[noun], obj, index, ctx, object_token=obj)
+                    noun_entry = _with_prep_override(obj, noun_entry)
+                    return self._build(token, noun_entry, obj, index, ctx, object_token=obj)
         if entry is None or lemma in lex.reporting_verbs:
             return None
-        if entry.type in PROMISE_TYPES:
-            # "will announce new sanctions against Russia": announcing sanctions imposes them.
-            for obj in (c for c in token.children if c.dep_ in OBJECTS):
-                announced = lex.nouns.get(self._lemma(obj))
-                if announced is not None and announced.type in ANNOUNCED_ACT_TYPES:
-                    consumed.add(obj.i)
-                    return self._build(token, announced, obj, index, ctx, object_token=obj)
         if (
             any(c.dep_ == "ccomp" for c in token.children)
             and not any(c.dep_ in OBJECTS for c in token.children)
@@ -310,7 +324,7 @@ class EventCoder:
         ):
             return None  # "shared that ...", "noted that ...": the verb reports; the clause holds the act
         complements = [c for c in token.children if c.dep_ in ("xcomp", "ccomp") and self._is_trigger(c)]
-        if complements and entry.complement == "defer":
+        if complements and entry.complement == "defer" and any(self._has_actor(c, index, ctx) for c in complements):
             return None  # the complement is coded, with this verb's future and commitment passed down
         event = self._build(token, entry, token, index, ctx)
         if entry.complement == "absorb":
@@ -321,21 +335,34 @@ class EventCoder:
                 event["targets"] = list(
                     dict.fromkeys(event["targets"] + [a for a in inner if a not in event["sources"]])
                 )
+        elif entry.type == "REJECT" and event is not None:  # "refused to meet Jordan's king": whom it refuses
+            inner = index.actors_in(t for c in token.children if c.dep_ in ("xcomp", "ccomp") for t in c.subtree)
+            event["targets"] = list(dict.fromkeys(event["targets"] + [a for a in inner if a not in event["sources"]]))
         return event
 
-    def _object_fits(self, verb: Token, entry: Trigger) -> bool:
-        """Whether what the verb acts on suits the entry: "provided an update" gives nothing, "launched a
-        council" attacks no one."""
-        if not (entry.objects_excluded or entry.objects_required):
-            return True
-        objects = [self._lemma(c) for c in verb.children if c.dep_ == "dobj"]
-        things = objects + [
+    def _object_excluded(self, verb: Token, entry: Trigger) -> bool:
+        """Whether what the verb acts on rules the entry out: "provided an update" gives nothing, "signed an
+        Executive Order" is no agreement with anyone."""
+        if not entry.objects_excluded:
+            return False
+        things = [self._lemma(c) for c in verb.children if c.dep_ == "dobj"] + [
             self._lemma(o) for p in verb.children if p.dep_ == "prep" and p.lower_ == "with"
             for o in p.children if o.dep_ == "pobj"
         ]  # fmt: skip
-        if any(t in entry.objects_excluded for t in things):
-            return False
-        return not (entry.objects_required and objects and not any(o in entry.objects_required for o in objects))
+        return any(t in entry.objects_excluded for t in things)
+
+    def _has_actor(self, clause: Token, index: ActorSpanIndex, ctx: ArticleContext) -> bool:
+        """Whether a complement clause has a subject that resolves to an actor ("agreed that their countries
+        should cooperate" does not: the agreeing is coded instead)."""
+        subjects = [c for c in clause.children if c.dep_ in SUBJECTS]
+        if not subjects:
+            return True  # shares the governing verb's subject
+        return bool(
+            index.actors_in(t for s in subjects for t in s.subtree)
+            or self._speaker(subjects[0], index)
+            or ctx.resolve_collective(subjects[0], index)
+            or self._group_country(subjects[0], clause, index)
+        )
 
     def _is_trigger(self, token: Token) -> bool:
         lemma = self._lemma(token)
@@ -362,12 +389,7 @@ class EventCoder:
             # Coded with its verb ("launched attacks", "signed an agreement"); but "condemned Russia's attacks"
             # holds two acts.
             return None
-        for child in token.children:
-            if child.dep_ == "prep" and child.lemma_.lower() in entry.prep_override:
-                override = entry.prep_override[child.lemma_.lower()]
-                entry = Trigger(
-                    **{**entry.__dict__, **{k: (tuple(v) if isinstance(v, list) else v) for k, v in override.items()}}
-                )
+        entry = _with_prep_override(token, entry)
         sources = self._noun_roles(token, entry.source_from, index)
         if not sources:
             return None  # "the war", "threats to security": a noun alone names no act
@@ -396,13 +418,19 @@ class EventCoder:
     def _subject(self, verb: Token) -> tuple[list[Token], bool]:
         """The subject tokens of a verb, climbing through xcomp/conj/advcl/relcl; and whether it is passive."""
         current = verb
+        came_from = ""
         for _ in range(6):
             subjects = [c for c in current.children if c.dep_ in SUBJECTS]
             if subjects:
                 return subjects, any(s.dep_ == "nsubjpass" for s in subjects)
-            if current.dep_ == "relcl":
-                return [current.head], False
-            if current.dep_ in ("xcomp", "conj", "advcl", "ccomp", "acl", "pcomp") and current.head is not current:
+            participle = current.dep_ == "acl" and current.tag_ == "VBG" and self._names_agent(current.head)
+            if current.dep_ == "relcl" or participle:
+                return [current.head], False  # "demonstrators protesting the results": the noun it modifies
+            # "is willing to send": through the adjective to the copula's subject, only from its infinitive.
+            willing = current.dep_ == "acomp" and came_from == "xcomp"
+            came_from = current.dep_
+            climbs = willing or current.dep_ in ("xcomp", "conj", "advcl", "ccomp", "acl", "pcomp")
+            if climbs and current.head is not current:
                 current = current.head
                 continue
             break
@@ -426,12 +454,25 @@ class EventCoder:
         if passive and agent:
             sources = index.actors_in(t for a in agent for t in a.subtree)
             targets = index.actors_in(t for s in subjects for t in s.subtree)
+            by = [c for a in agent for c in a.children if c.dep_ == "pobj"]
+            if not sources and by:  # "killed by an improvised explosive device outside Basra"
+                sources = self._group_country(by[0], verb, index, weapons=QUAD_CLASS[entry.type] == 4)
+                sources = [a for a in sources if a not in targets] or sources
         else:
             for s in subjects:
-                sources += index.actors_in(s.subtree)
+                # A noun the verb's clause modifies ("demonstrators protesting ..."): its own words, not the clause's.
+                clause = {t.i for t in verb.subtree} if s.is_ancestor(verb) else set()
+                sources += self._ethnic_group_country(s, verb, index) or index.actors_in(
+                    t for t in s.subtree if t.i not in clause
+                )
             if not sources and subjects:
                 leading = self._leading_actors(verb, index)
-                sources = leading or ctx.resolve_collective(subjects[0], index)
+                sources = (
+                    leading
+                    or self._speaker(subjects[0], index)
+                    or ctx.resolve_collective(subjects[0], index)
+                    or self._group_country(subjects[0], verb, index, weapons=QUAD_CLASS[entry.type] == 4)
+                )
                 confidence = RESOLVED_CONFIDENCE
         leading = self._leading_actors(verb, index)
         if leading and not [a for a in sources if a in leading]:
@@ -450,11 +491,14 @@ class EventCoder:
                 if is_object or is_recipient or noun_target:
                     obj_tokens.append(c)
                 noun_roles_filled |= noun_target
+        group_targets: list[str] = []
         for o in obj_tokens:
             if noun_roles_filled and object_token is not None and o.i == object_token.i:
                 continue  # "expressed appreciation for Poland's support": the noun's own roles say whom it is for
             found = index.actors_in(o.subtree)
             head = o if o.dep_ != "prep" else next((c for c in o.children if c.dep_ == "pobj"), o)
+            if not found and QUAD_CLASS[entry.type] >= 3:  # "accused Darfur rebels": the rebels' country, maybe its own
+                group_targets += self._group_country(head, verb, index)
             act = self.lexicon.nouns.get(self._lemma(head)) if head is not object_token else None
             doers = self._noun_roles(head, act.source_from, index) if act and QUAD_CLASS[act.type] >= 3 else []
             owner = [c for c in head.children if c.dep_ == "poss"] if head is not o or o.dep_ in OBJECTS else []
@@ -474,11 +518,22 @@ class EventCoder:
                     targets += index.actors_in(c.subtree)
         if entry.mode == "visit" and (hosts := self._gathering_hosts(verb, index)):
             targets = hosts
-        targets = [a for a in dict.fromkeys(targets) if a not in sources]
+        # A conflictual act may be aimed at the source's own side, named apart ("Serbian police arrested Serbian
+        # opposition leaders"); a cooperative one is not.
+        own_side_allowed = QUAD_CLASS[entry.type] >= 3
+        targets = [a for a in dict.fromkeys(targets) if own_side_allowed or a not in sources]
+        targets += [a for a in group_targets if a not in targets]
         described = obj_tokens + [c for c in verb.children if c.dep_ == "xcomp"]
         # A noun's own recipients are in its subtree already ("sanctions against Russia"): each token once.
         object_text = " ".join(t.text for t in sorted({t for o in described for t in o.subtree}, key=lambda t: t.i))
-        event = self._finish(token, entry, trigger_token, sources, targets, self._modality(verb, entry), confidence)
+        modality = self._modality(verb, entry)
+        if QUAD_CLASS[entry.type] <= 2 and self._stated_refusal(verb):
+            entry, modality = REFUSAL, "asserted"
+            refused = index.actors_in(t for c in verb.children if c.dep_ in (*OBJECTS, "prep") for t in c.subtree)
+            targets = targets or [a for a in refused if a not in sources]  # "will not accept Brazil's mediation"
+        elif entry.type not in ("THREATEN", "REQUEST") and self._conditional_on_other(verb):
+            entry, modality = ULTIMATUM, "asserted"
+        event = self._finish(token, entry, trigger_token, sources, targets, modality, confidence)
         event["object_text"] = object_text
         event["topic"] = self._evaluated_thing(verb, index) if entry.type in EVALUATION_TYPES else None
         event["sources_named"] = confidence > RESOLVED_CONFIDENCE  # not "they", "the leaders" resolved from before
@@ -505,6 +560,81 @@ class EventCoder:
                 named = index.actors_in(x for c in modifiers for x in c.subtree)
                 hosts += [a for a in named if a.startswith("IGO:")]
         return list(dict.fromkeys(hosts))
+
+    def _names_agent(self, noun: Token) -> bool:
+        return noun.pos_ == "PROPN" or self._lemma(noun) in self.lexicon.group_nouns
+
+    def _speaker(self, subject: Token, index: ActorSpanIndex) -> list[str]:
+        """ "Hungary said it will support ...", "rebel leaders said they would ...": the actors subject of a verb
+        governing the pronoun's clause."""
+        if subject.lower_ not in REPORTED_PRONOUNS or subject.dep_ != "nsubj":
+            return []
+        clause = subject.head
+        while clause.dep_ in ("xcomp", "conj") and clause.head is not clause:
+            clause = clause.head
+        if clause.dep_ != "ccomp":
+            return []
+        speaker = clause.head
+        if speaker.pos_ != "VERB" or not ({speaker.lemma_.lower()} & (self.lexicon.reporting_verbs | self._known)):
+            return []  # "anyone supporting Russia is at risk": a copula's subject speaks for no one
+        return index.actors_in(t for c in speaker.children if c.dep_ in SUBJECTS for t in c.subtree)
+
+    def _group_country(self, subject: Token, verb: Token, index: ActorSpanIndex, weapons: bool = False) -> list[str]:
+        """An unnamed group ("rebels", "demonstrators in Baghdad", "police") stands for the country it acts in,
+        as CAMEO codes such agents: the place named with the group, else where the act happens, else the one
+        country the sentence names."""
+        group = subject
+        for of in (c for c in subject.children if c.dep_ == "prep" and c.lower_ == "of"):  # "hundreds of students"
+            group = next((c for c in of.children if c.dep_ == "pobj"), subject)
+        kinds = self.lexicon.group_nouns | (self.lexicon.weapon_nouns if weapons else frozenset())
+        if self._lemma(group) not in kinds:
+            return []
+        own = [p for c in subject.children if c.dep_ == "prep" and c.lower_ in LOCATION_PREPS for p in c.subtree]
+        at = [p for c in verb.children if c.dep_ == "prep" and c.lower_ in LOCATION_PREPS for p in c.subtree]
+        for tokens in (own, at):
+            if found := self._countries_in(tokens, index):
+                return found[:1]
+        named = {a for a in index.by_token.values() if len(a) == 3}
+        return sorted(named) if len(named) == 1 else []
+
+    def _ethnic_group_country(self, subject: Token, verb: Token, index: ActorSpanIndex) -> list[str]:
+        """ "Ethnic Albanians demonstrated in Serbia": an ethnic group acts for the country it lives in, when the
+        sentence says where; its demonym names the people, not their kin state."""
+        if not any(t.lower_ == "ethnic" for t in subject.subtree if t.i < subject.i or t is subject):
+            return []
+        own = [p for c in subject.children if c.dep_ == "prep" and c.lower_ in LOCATION_PREPS for p in c.subtree]
+        at = [p for c in verb.children if c.dep_ == "prep" and c.lower_ in LOCATION_PREPS for p in c.subtree]
+        return self._countries_in(own, index)[:1] or self._countries_in(at, index)[:1]
+
+    def _countries_in(self, tokens: list[Token], index: ActorSpanIndex) -> list[str]:
+        """Countries named among the tokens, also as a capital or a known place ("in Baghdad", "in Hong Kong")."""
+        g = self.gazetteer
+        out: list[str] = []
+        for t in tokens:
+            country = index.by_token.get(t.i)
+            if country is None:
+                for width in (3, 2, 1):
+                    name = t.doc[t.i : t.i + width].text
+                    alias = g.aliases.get(name)
+                    country = alias.actor_id if alias is not None and alias.kind == "capital" else None
+                    country = country or g.place_countries.get(name)
+                    if country:
+                        break
+            if country and len(country) == 3 and country not in out:
+                out.append(country)
+        return out
+
+    def _stated_refusal(self, verb: Token) -> bool:
+        """ "will not accept", "would not meet": a negated future cooperative act is stated as a refusal."""
+        children = {c.lower_ for c in verb.children if c.dep_ in ("aux", "neg")}
+        return bool(children & NEGATIONS and children & FUTURE_AUX)
+
+    def _conditional_on_other(self, verb: Token) -> bool:
+        """ "will withdraw ... unless the president arranges a ceasefire": an ultimatum."""
+        return any(
+            c.dep_ == "advcl" and any(m.dep_ == "mark" and m.lower_ == "unless" for m in c.children)
+            for c in verb.children
+        )
 
     def _leading_actors(self, verb: Token, index: ActorSpanIndex) -> list[str]:
         for prep in (c for c in verb.subtree if c.dep_ == "prep" and c.lower_ == "with"):
@@ -613,6 +743,17 @@ class EventCoder:
         )  # fmt: skip
 
 
+def _with_prep_override(token: Token, entry: Trigger) -> Trigger:
+    """The noun entry as its preposition changes it ("a call for" is REQUEST, "a protest with" ACCUSE)."""
+    for child in token.children:
+        if child.dep_ == "prep" and child.lemma_.lower() in entry.prep_override:
+            override = entry.prep_override[child.lemma_.lower()]
+            entry = Trigger(
+                **{**entry.__dict__, **{k: (tuple(v) if isinstance(v, list) else v) for k, v in override.items()}}
+            )
+    return entry
+
+
 def _fills_role(child: Token, role: str) -> bool:
     """Whether a child of a nominal trigger fills a role of the lexicon: poss, amod, compound or prep_X."""
     if role.startswith("prep_"):
@@ -651,6 +792,10 @@ def code_article_events(
             location = coder_location(coder, doc)
             coded = coder.code_sentence(doc, index, ctx)
             _fill_unnamed_victims(coder, doc, coded, index, actors)
+            for raw in coded:  # a country that stands for an unnamed group ("rebels in Chad") is an actor too
+                for a in raw["sources"] + raw["targets"]:
+                    if a not in actors and a in coder.gazetteer.actors:
+                        actors[a] = coder.gazetteer.actors[a]
             for raw in coded:
                 own = {affiliation_of(a, actors) for a in raw["sources"]}
                 if raw["type"] in SELF_TARGET_EXCLUDED:  # "the United States' commitment" is not aid to itself

@@ -44,8 +44,8 @@ class Trigger:
     source_from: tuple[str, ...] = ()
     target_from: tuple[str, ...] = ()
     prep_override: dict = field(default_factory=dict, hash=False, compare=False)
+    objects: tuple[str, ...] = ()  # a verb entry only for these object lemmas ("block" a road is a protest)
     objects_excluded: frozenset[str] = frozenset()
-    objects_required: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -60,6 +60,10 @@ class Lexicon:
     reporting_verbs: frozenset[str]
     future_remap: dict[str, dict[str, str]]
     surface_forms: frozenset[str]
+    # Common nouns for unnamed groups of people ("rebels", "demonstrators"): the country they act in stands for them.
+    group_nouns: frozenset[str] = frozenset()
+    # Weapons that stand for an unnamed attacker ("a roadside bomb killed ..."), resolved like the groups.
+    weapon_nouns: frozenset[str] = frozenset()
 
     def goldstein(self, code: str) -> float:
         entry = self.cameo.get(code) or self.cameo.get(code[:3]) or self.cameo[code[:2] + "0"]
@@ -85,8 +89,8 @@ def _trigger(entry: dict, pos: str) -> Trigger:
         target_preps=tuple(entry.get("target_preps") or ()), particle=entry.get("particle"),
         complement=entry.get("complement"), source_from=tuple(entry.get("source_from") or ()),
         target_from=tuple(entry.get("target_from") or ()), prep_override=entry.get("prep_override") or {},
+        objects=tuple(entry.get("objects") or ()),
         objects_excluded=frozenset(entry.get("objects_excluded") or ()),
-        objects_required=frozenset(entry.get("objects_required") or ()),
     )  # fmt: skip
 
 
@@ -100,7 +104,7 @@ def load_lexicon() -> Lexicon:
     nouns = {entry["lemma"]: _trigger(entry, "noun") for entry in raw["nouns"]}
     forms: set[str] = set()
     for lemma in [*verbs, *nouns]:
-        forms |= _inflections(lemma)
+        forms |= _inflections(lemma.split()[-1])  # a phrase ("hunger strike") is found by its head word
     return Lexicon(
         verbs=verbs, nouns=nouns, cameo={str(c["code"]): c for c in cameo},
         support_verbs=frozenset(raw["support_verbs"]), future_markers=frozenset(raw["future_markers"]),
@@ -108,5 +112,6 @@ def load_lexicon() -> Lexicon:
         hypothetical_markers=frozenset(raw["hypothetical_markers"]),
         reporting_verbs=frozenset(raw["reporting_verbs"]),
         future_remap={k: {str(a): str(b) for a, b in v.items()} for k, v in raw["future_remap"].items()},
-        surface_forms=frozenset(forms),
+        surface_forms=frozenset(forms), group_nouns=frozenset(raw.get("group_nouns") or ()),
+        weapon_nouns=frozenset(raw.get("weapon_nouns") or ()),
     )  # fmt: skip
