@@ -117,3 +117,11 @@ def test_handing_over_things_is_aid_and_handing_over_people_or_places_is_retreat
         "Norway handed over 20 armoured vehicles to Ukraine. Denmark handed over control of the base to Iraq.",
     )
     assert [(e["event_type"], e["target_actor_ids"]) for e in result.events] == [("AID", ["UKR"]), ("RETREAT", ["IRQ"])]
+
+
+def test_a_demand_noun_is_aimed_at_its_clause_subject_and_the_demanded_act_is_not_coded(extractor):
+    _, result = code(
+        extractor,
+        "The World Health Organization (WHO) reiterated its demand today that Egypt lift restrictions on doctors.",
+    )
+    assert [(e["event_type"], e["target_actor_ids"]) for e in result.events] == [("REQUEST", ["EGY"])]

@@ -313,7 +313,10 @@ class EventCoder:
                 if noun_entry is not None and (not conflict_only or QUAD_CLASS[noun_entry.type] >= 3):
                     consumed.add(obj.i)
                     noun_entry = _with_prep_override(obj, noun_entry)
-                    return self._build(token, noun_entry, obj, index, ctx, object_token=obj)
+                    event = self._build(token, noun_entry, obj, index, ctx, object_token=obj)
+                    if event is not None and noun_entry.type == "REQUEST":
+                        self._demanded_of(token, obj, event, index, consumed)
+                    return event
         if entry is None or lemma in lex.reporting_verbs:
             return None
         if (
@@ -339,6 +342,20 @@ class EventCoder:
             inner = index.actors_in(t for c in token.children if c.dep_ in ("xcomp", "ccomp") for t in c.subtree)
             event["targets"] = list(dict.fromkeys(event["targets"] + [a for a in inner if a not in event["sources"]]))
         return event
+
+    def _demanded_of(
+        self, verb: Token, noun: Token, event: dict, index: ActorSpanIndex, consumed: set[int]
+    ) -> None:
+        """ "reiterated its demand that Israel ease restrictions": the demand is aimed at the clause's subject, and
+        the demanded act, which has not happened, is not coded on its own. The parser hangs the clause on the noun
+        or on its verb."""
+        for clause in (c for h in (noun, verb) for c in h.children if c.dep_ in ("acl", "ccomp")):
+            if not any(m.dep_ == "mark" and m.lower_ == "that" for m in clause.children):
+                continue
+            subjects = [c for c in clause.children if c.dep_ in SUBJECTS]
+            named = index.actors_in(t for s in subjects for t in s.subtree)
+            event["targets"] = list(dict.fromkeys(event["targets"] + [a for a in named if a not in event["sources"]]))
+            consumed.update(t.i for t in clause.subtree)
 
     def _object_excluded(self, verb: Token, entry: Trigger) -> bool:
         """Whether what the verb acts on rules the entry out: "provided an update" gives nothing, "signed an
