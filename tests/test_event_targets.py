@@ -125,3 +125,10 @@ def test_a_demand_noun_is_aimed_at_its_clause_subject_and_the_demanded_act_is_no
         "The World Health Organization (WHO) reiterated its demand today that Egypt lift restrictions on doctors.",
     )
     assert [(e["event_type"], e["target_actor_ids"]) for e in result.events] == [("REQUEST", ["EGY"])]
+
+
+def test_a_hostile_act_with_no_one_named_is_aimed_at_the_country_where_it_happens(extractor):
+    _, result = code(extractor, "President William Ruto threatened to impose a curfew in Nairobi.")
+    assert [(e["event_type"], e["target_actor_ids"]) for e in result.events] == [("THREATEN", ["KEN"])]
+    _, result = code(extractor, "The government of Sudan accused Darfur rebels of violating the truce.")
+    assert ("ACCUSE", ["SDN"], ["SDN"], "asserted") in events(result)

@@ -540,6 +540,10 @@ class EventCoder:
         own_side_allowed = QUAD_CLASS[entry.type] >= 3
         targets = [a for a in dict.fromkeys(targets) if own_side_allowed or a not in sources]
         targets += [a for a in group_targets if a not in targets]
+        if not targets and QUAD_CLASS[entry.type] >= 3:
+            # "threatened to institute a curfew in Algiers": a hostile act with no one named is aimed at the
+            # country where it is to take place.
+            targets = self._countries_in([t for t in verb.subtree if t.i > verb.i], index)[:1]
         described = obj_tokens + [c for c in verb.children if c.dep_ == "xcomp"]
         # A noun's own recipients are in its subtree already ("sanctions against Russia"): each token once.
         object_text = " ".join(t.text for t in sorted({t for o in described for t in o.subtree}, key=lambda t: t.i))
@@ -607,6 +611,7 @@ class EventCoder:
         if self._lemma(group) not in kinds:
             return []
         own = [p for c in subject.children if c.dep_ == "prep" and c.lower_ in LOCATION_PREPS for p in c.subtree]
+        own += [c for c in group.children if c.dep_ == "compound"]  # "Darfur rebels"
         at = [p for c in verb.children if c.dep_ == "prep" and c.lower_ in LOCATION_PREPS for p in c.subtree]
         for tokens in (own, at):
             if found := self._countries_in(tokens, index):
