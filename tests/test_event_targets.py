@@ -132,3 +132,10 @@ def test_a_hostile_act_with_no_one_named_is_aimed_at_the_country_where_it_happen
     assert [(e["event_type"], e["target_actor_ids"]) for e in result.events] == [("THREATEN", ["KEN"])]
     _, result = code(extractor, "The government of Sudan accused Darfur rebels of violating the truce.")
     assert ("ACCUSE", ["SDN"], ["SDN"], "asserted") in events(result)
+
+
+def test_banning_opponents_is_coercion_and_banning_trade_a_sanction(extractor):
+    _, result = code(extractor, "President Alexander Lukashenko banned opposition candidates from the election.")
+    assert [(e["event_type"], e["cameo_code"]) for e in result.events] == [("COERCE", "1722")]
+    _, result = code(extractor, "Russia banned imports from Poland.")
+    assert [e["event_type"] for e in result.events] == ["SANCTION"]
