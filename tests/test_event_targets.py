@@ -139,3 +139,8 @@ def test_banning_opponents_is_coercion_and_banning_trade_a_sanction(extractor):
     assert [(e["event_type"], e["cameo_code"]) for e in result.events] == [("COERCE", "1722")]
     _, result = code(extractor, "Russia banned imports from Poland.")
     assert [e["event_type"] for e in result.events] == ["SANCTION"]
+
+
+def test_an_act_with_no_one_named_is_aimed_at_the_country_where_it_happens(extractor):
+    _, result = code(extractor, "Israel will evacuate all its settlements in the Gaza Strip.")
+    assert [(e["event_type"], e["target_actor_ids"]) for e in result.events] == [("AGREE", ["PSE"])]

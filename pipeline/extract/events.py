@@ -540,10 +540,11 @@ class EventCoder:
         own_side_allowed = QUAD_CLASS[entry.type] >= 3
         targets = [a for a in dict.fromkeys(targets) if own_side_allowed or a not in sources]
         targets += [a for a in group_targets if a not in targets]
-        if not targets and QUAD_CLASS[entry.type] >= 3:
-            # "threatened to institute a curfew in Algiers": a hostile act with no one named is aimed at the
-            # country where it is to take place.
-            targets = self._countries_in([t for t in verb.subtree if t.i > verb.i], index)[:1]
+        if not targets and entry.type not in ("CONSULT", "COOPERATE"):
+            # "threatened to institute a curfew in Algiers", "will evacuate settlements in the Gaza Strip": an act
+            # with no one named is aimed at the country where it is to take place (meetings only take place there).
+            place = self._countries_in([t for t in verb.subtree if t.i > verb.i], index)[:1]
+            targets = [a for a in place if own_side_allowed or a not in sources]
         described = obj_tokens + [c for c in verb.children if c.dep_ == "xcomp"]
         # A noun's own recipients are in its subtree already ("sanctions against Russia"): each token once.
         object_text = " ".join(t.text for t in sorted({t for o in described for t in o.subtree}, key=lambda t: t.i))
