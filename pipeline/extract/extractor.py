@@ -1,10 +1,13 @@
-"""One pass over a batch of articles: dictionary matches on every sentence, then the spaCy model (NER and
-dependency parse) only on sentences that can hold an unknown name or an event, then actors, events and
-commitments per article.
+"""One pass over a batch of articles: dictionary matches on every sentence, then the spaCy model only where
+it can change the result, then actors, events and commitments per article.
 
-The model's components run one after the other over the batch's sentences (as `nlp.pipe` does), with two
-savings that leave every annotation the same: the attribute ruler is replaced by `FastAttributeRuler`, and
-sentences that only need names skip the shared tok2vec, which the NER component does not read."""
+Which sentences get which components: the tagger, parser and lemmatizer run on sentences that may hold an event
+(an actor or a word standing for one, and a trigger word form); NER runs on those of them whose entities can
+change the actors (`ActorExtractor.sentences_where_ner_counts`), alone on other sentences with an unknown name,
+and late on sentences that turned out to hold an event, for its location. NER is the model's costliest component
+and reads nothing the others set, so running it after them on a subset annotates that subset as `nlp.pipe`
+would. The attribute ruler and the lemmatizer are replaced by drop-ins (`fast_rules.py`) that set the same
+values faster."""
 
 from __future__ import annotations
 
@@ -126,11 +129,14 @@ class Extractor:
     ) -> None:
         """An event's location comes from the entities of its sentence: the sentences that hold an event but have
         not been through NER get it now, and their events the location the full pipeline would have given."""
-        late = sorted({(pos, e.sentence_index) for pos, found in enumerate(events) for e in found} - recognised)
+        held = {(pos, e.sentence_index) for pos, found in enumerate(events) for e in found} - recognised
+        # A place is named after "in" or "at" (`coder_location`); without one the location stays empty.
+        late = sorted(key for key in held if any(t.lower_ in ("in", "at") for t in parsed[key[0]][key[1]][:-1]))
         self._recognise([parsed[pos][index] for pos, index in late])
+        located = set(late)
         for pos, found in enumerate(events):
             for k, event in enumerate(found):
-                if (pos, event.sentence_index) not in recognised:
+                if (pos, event.sentence_index) in located:
                     place, country = coder_location(self.events, parsed[pos][event.sentence_index])
                     found[k] = replace(event, location=place, location_country=country)
 
