@@ -367,7 +367,7 @@ def _is_bloc(doc: Doc, span: Span) -> bool:
 
 def _may_hold_new_actor(sent: Span, covered: set[int], after_title: set[int]) -> bool:
     """Whether an entity the NER model may find in the sentence can become an actor in `resolve`: two name words
-    in a row, possibly joined by a hyphen, an initial or a particle ("Jean-Pierre", "Ursula von der Leyen"); a
+    in a row, possibly joined by a hyphen, a full stop or a particle ("Jean-Pierre", "Ursula von der Leyen"); a
     capitalised word right after a title; or an organisation word ("Commission on Elections")."""
     name_before = False  # a name word earlier in the current run of name words and joiners
     for token in sent:
