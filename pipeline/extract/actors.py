@@ -99,6 +99,11 @@ ORG_EXCLUDED = frozenset(
         "Times",
     }
 )
+# Tokens that can sit inside a person's name between two capitalised words.
+_NAME_JOINERS = frozenset({"-", ".", "'"})
+_NAME_PARTICLES = frozenset(
+    {"von", "van", "der", "den", "de", "del", "della", "da", "di", "du", "la", "le", "bin", "ibn", "al", "el", "ben"}
+)
 _NAME_PREFIXES = frozenset({"Mr.", "Mrs.", "Ms.", "Dr.", "Sir", "Dame", "Lord", "Mr", "Mrs", "Ms", "Dr"})
 
 
@@ -149,6 +154,25 @@ class ActorExtractor:
             for s in article.sentences
             if _has_unknown_name(doc.char_span(s.start, s.end, alignment_mode="expand"), covered)
         }
+
+    def sentences_where_ner_counts(
+        self, article: Article, doc: Doc, spans: list[tuple[Span, Alias | Title]]
+    ) -> set[int]:
+        """Sentences whose NER entities can change the actors found (`resolve`): those with an uncovered name of
+        two words or more (a sentence's first word included), a capitalised word right after a title ("President
+        Brevik"), a word that names a kind of organisation, or an ambiguous alias the GPE label settles. Elsewhere
+        every entity is covered by the dictionary, too short to be kept, or a surname `resolve` finds without it."""
+        covered = {i for span, _ in spans for i in range(span.start, span.end)}
+        after_title = {span.end for span, entry in spans if isinstance(entry, Title)}
+        ambiguous = {span.start for span, entry in spans if isinstance(entry, Alias) and entry.ambiguous}
+        found = set()
+        for s in article.sentences:
+            sent = doc.char_span(s.start, s.end, alignment_mode="expand")
+            if sent is not None and (
+                any(sent.start <= i < sent.end for i in ambiguous) or _may_hold_new_actor(sent, covered, after_title)
+            ):
+                found.add(s.index)
+        return found
 
     def resolve(
         self, article: Article, doc: Doc, spans: list[tuple[Span, Alias | Title]], parsed: dict[int, Doc]
@@ -363,6 +387,28 @@ def _is_bloc(doc: Doc, span: Span) -> bool:
     if span[-1].lower_ in BLOC_NOUNS or span[0].lower_ == "the":
         return True
     return span.end < len(doc) and doc[span.end].lower_ in BLOC_NOUNS
+
+
+def _may_hold_new_actor(sent: Span, covered: set[int], after_title: set[int]) -> bool:
+    """Whether an entity the NER model may find in the sentence can become an actor in `resolve`: two name words
+    in a row, possibly joined by a hyphen, a full stop or a particle ("Jean-Pierre", "Ursula von der Leyen"); a
+    capitalised word right after a title; or an organisation word ("Commission on Elections")."""
+    name_before = False  # a name word earlier in the current run of name words and joiners
+    for token in sent:
+        if token.i in covered:
+            name_before = False
+            continue
+        text = token.text
+        if text in ORG_KEYWORDS:
+            return True
+        is_name = text[:1].isupper() and (token.is_alpha or "-" in text)
+        if is_name and (name_before or token.i in after_title):
+            return True
+        if is_name:
+            name_before = True
+        elif not (text in _NAME_JOINERS or token.lower_ in _NAME_PARTICLES):
+            name_before = False
+    return False
 
 
 def _has_unknown_name(sent: Span | None, covered: set[int]) -> bool:

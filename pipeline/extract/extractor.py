@@ -1,28 +1,31 @@
-"""One pass over a batch of articles: dictionary matches on every sentence, then the spaCy model (NER and
-dependency parse) only on sentences that can hold an unknown name or an event, then actors, events and
-commitments per article.
+"""One pass over a batch of articles: dictionary matches on every sentence, then the spaCy model only where
+it can change the result, then actors, events and commitments per article.
 
-The model's components run one after the other over the batch's sentences (as `nlp.pipe` does), with two
-savings that leave every annotation the same: the attribute ruler is replaced by `FastAttributeRuler`, and
-sentences that only need names skip the shared tok2vec, which the NER component does not read."""
+Which sentences get which components: the tagger, parser and lemmatizer run on sentences that may hold an event
+(an actor or a word standing for one, and a trigger word form); NER runs on those of them whose entities can
+change the actors (`ActorExtractor.sentences_where_ner_counts`), alone on other sentences with an unknown name,
+and late on sentences that turned out to hold an event, for its location. NER is the model's costliest component
+and reads nothing the others set, so running it after them on a subset annotates that subset as `nlp.pipe`
+would. The attribute ruler and the lemmatizer are replaced by drop-ins (`fast_rules.py`) that set the same
+values faster."""
 
 from __future__ import annotations
 
 import bisect
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from spacy.language import Language
-from spacy.pipeline import AttributeRuler
+from spacy.pipeline import AttributeRuler, Lemmatizer
 from spacy.tokens import Doc
 
 from pipeline.extract.actors import ActorExtractor, Mention
 from pipeline.extract.commitments import code_commitments
-from pipeline.extract.events import STAND_IN_WORDS, EventCoder, code_article_events
-from pipeline.extract.fast_rules import FastAttributeRuler, UnsupportedPattern
+from pipeline.extract.events import STAND_IN_WORDS, CodedEvent, EventCoder, code_article_events, coder_location
+from pipeline.extract.fast_rules import FastAttributeRuler, FastLemmatizer, UnsupportedPattern
 from pipeline.extract.gazetteer import ActorInfo, Gazetteer
 from pipeline.extract.lexicon import Lexicon
 from pipeline.normalize import Article
@@ -51,6 +54,9 @@ class Extractor:
         if isinstance(ruler, AttributeRuler):
             with contextlib.suppress(UnsupportedPattern):  # another model's rules: spaCy's own ruler
                 self.components["attribute_ruler"] = FastAttributeRuler(ruler)
+        lemmatizer = self.components.get("lemmatizer")
+        if isinstance(lemmatizer, Lemmatizer) and lemmatizer.mode == "rule":
+            self.components["lemmatizer"] = FastLemmatizer(lemmatizer)
 
     def analyse(self, texts: Iterable[str], components: Iterable[str] | None = None) -> Iterator[Doc]:
         """`nlp.pipe` over the given components (default all), lazily, in pipeline order."""
@@ -64,10 +70,12 @@ class Extractor:
     def extract_batch(self, articles: Sequence[Article], fallback_date: date) -> list[ArticleResult]:
         docs = [self.nlp.make_doc(a.text) for a in articles]
         spans = [self.actors.dictionary_spans(doc) for doc in docs]
-        parse: list[tuple[int, int]] = []  # sentences that may hold an event: full pipeline
+        parse: list[tuple[int, int]] = []  # sentences that may hold an event: tagger, parser, lemmas
+        ner_after_parse: set[tuple[int, int]] = set()  # of those, the ones whose entities can change the actors
         ner_only: list[tuple[int, int]] = []  # sentences with an unknown name only: tagger and parser skipped
         for pos, (article, doc) in enumerate(zip(articles, docs, strict=True)):
             need_ner = self.actors.sentences_needing_ner(article, doc, spans[pos])
+            ner_counts = need_ner | self.actors.sentences_where_ner_counts(article, doc, spans[pos])
             starts = [s.start for s in article.sentences]
             mentioned = {
                 bisect.bisect_right(starts, span.start_char) - 1
@@ -79,24 +87,58 @@ class Extractor:
                 has_actor = s.index in mentioned or s.index in need_ner or STAND_IN_WORDS.intersection(words)
                 if has_actor and self.events.is_candidate(words):
                     parse.append((pos, s.index))
+                    if s.index in ner_counts:
+                        ner_after_parse.add((pos, s.index))
                 elif s.index in need_ner:
                     ner_only.append((pos, s.index))
         parsed: list[dict[int, Doc]] = [{} for _ in articles]
-        for wanted, components in ((parse, None), (ner_only, ["ner"])):
+        without_ner = [name for name in self.components if name != "ner"]
+        for wanted, components in ((parse, without_ner), (ner_only, ["ner"])):
             texts = [articles[p].text[articles[p].sentences[i].start : articles[p].sentences[i].end] for p, i in wanted]
             for (pos, index), sent_doc in zip(wanted, self.analyse(texts, components), strict=True):
                 parsed[pos][index] = sent_doc
+        # NER runs last in the pipeline and reads nothing the other components set, so running it afterwards on
+        # the parsed sentences that need it annotates them as the full pipeline would.
+        self._recognise([parsed[pos][index] for pos, index in parse if (pos, index) in ner_after_parse])
+        found = [self.actors.resolve(a, docs[pos], spans[pos], parsed[pos]) for pos, a in enumerate(articles)]
+        events = [
+            code_article_events(self.events, a, parsed[pos], found[pos].mentions, found[pos].actors, fallback_date)
+            for pos, a in enumerate(articles)
+        ]
+        self._locate(events, parsed, ner_after_parse)
         results = []
-        for pos, (article, doc) in enumerate(zip(articles, docs, strict=True)):
-            found = self.actors.resolve(article, doc, spans[pos], parsed[pos])
-            events = code_article_events(self.events, article, parsed[pos], found.mentions, found.actors, fallback_date)
+        for pos, article in enumerate(articles):
             commitments = code_commitments(
-                events, article.text, article.sentences, country_counts(found.mentions), found.actors
+                events[pos], article.text, article.sentences, country_counts(found[pos].mentions), found[pos].actors
             )
             results.append(
-                ArticleResult(found.mentions, found.actors, [e.row() for e in events], commitments, len(parsed[pos]))
+                ArticleResult(
+                    found[pos].mentions, found[pos].actors, [e.row() for e in events[pos]], commitments,
+                    len(parsed[pos]),
+                )
             )
         return results
+
+    def _recognise(self, docs: list[Doc]) -> None:
+        """NER on already parsed sentences, in place."""
+        for _ in self.components["ner"].pipe(iter(docs), batch_size=SENTENCE_BATCH):
+            pass
+
+    def _locate(
+        self, events: list[list[CodedEvent]], parsed: list[dict[int, Doc]], recognised: set[tuple[int, int]]
+    ) -> None:
+        """An event's location comes from the entities of its sentence: the sentences that hold an event but have
+        not been through NER get it now, and their events the location the full pipeline would have given."""
+        held = {(pos, e.sentence_index) for pos, found in enumerate(events) for e in found} - recognised
+        # A place is named after "in" or "at" (`coder_location`); without one the location stays empty.
+        late = sorted(key for key in held if any(t.lower_ in ("in", "at") for t in parsed[key[0]][key[1]][:-1]))
+        self._recognise([parsed[pos][index] for pos, index in late])
+        located = set(late)
+        for pos, found in enumerate(events):
+            for k, event in enumerate(found):
+                if (pos, event.sentence_index) in located:
+                    place, country = coder_location(self.events, parsed[pos][event.sentence_index])
+                    found[k] = replace(event, location=place, location_country=country)
 
 
 def country_counts(mentions: list[Mention]) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""A faster drop-in for spaCy's `attribute_ruler` on the small English model.
+"""Faster drop-ins for spaCy's `attribute_ruler` and rule `lemmatizer` on the small English model.
 
 spaCy runs the ruler's ~180 token patterns through its general Matcher, which costs as much as the parser on
 this model. Every pattern here is a fixed sequence of one or two tokens tested on LOWER, TAG, DEP or IS_SPACE,
@@ -13,11 +13,13 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
-from spacy.pipeline import AttributeRuler
+from spacy.attrs import LEMMA, MORPH, ORTH, POS
+from spacy.pipeline import AttributeRuler, Lemmatizer
 from spacy.tokens import Doc
 from spacy.tokens._retokenize import set_token_attrs
+from thinc.types import Ints2d
 
 # Pattern attribute -> its position in the feature tuple of a token.
 CACHE_LIMIT = 200_000
@@ -106,3 +108,36 @@ def _passes(feature: tuple, tests) -> bool:
 
 def _not_in(excluded: frozenset, value: object) -> bool:
     return value not in excluded
+
+
+class FastLemmatizer:
+    """spaCy's rule lemmatizer with every result remembered. Its lemma is a function of the token's text,
+    part of speech and morphology, but spaCy recomputes it per token (base forms are never cached) through
+    Token objects; here the three are read as one array per doc and a lemma is computed once per combination."""
+
+    def __init__(self, lemmatizer: Lemmatizer):
+        self.lemmatizer = lemmatizer
+        self._lemmas: dict[tuple[int, int, int], int] = {}
+
+    def __call__(self, doc: Doc) -> Doc:
+        if not len(doc):
+            return doc
+        rows = doc.to_array([ORTH, POS, MORPH, LEMMA])
+        lemmas = rows[:, 3].copy()
+        strings = doc.vocab.strings
+        overwrite = self.lemmatizer.overwrite
+        for i, (orth, pos, morph, lemma) in enumerate(rows.tolist()):
+            if overwrite or lemma == 0:
+                key = (orth, pos, morph)
+                found = self._lemmas.get(key)
+                if found is None:
+                    if len(self._lemmas) >= CACHE_LIMIT:
+                        self._lemmas.clear()
+                    found = self._lemmas[key] = strings.add(self.lemmatizer.lemmatize(doc[i])[0])
+                lemmas[i] = found
+        doc.from_array([LEMMA], cast(Ints2d, lemmas.reshape(-1, 1)))
+        return doc
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 0) -> Iterator[Doc]:
+        for doc in docs:
+            yield self(doc)
