@@ -72,6 +72,12 @@ def load_rules() -> CommitmentRules:
     )  # fmt: skip
 
 
+def implied_recipient(text: str) -> list[str]:
+    """The recipient a promise implies when it names none ("collective defense under Article 5" -> NATO)."""
+    lowered = text.lower()
+    return [r for phrase, r in load_rules().implied_recipients.items() if phrase in lowered][:1]
+
+
 def _words_pattern(words: list[str], patterns: list[str] | None = None) -> re.Pattern:
     """Any of the words as a whole word, plural allowed ("guarantee" matches "guarantees"; "facilit*" any
     ending), or any of the regular expressions."""
@@ -262,7 +268,7 @@ def code_commitments(
         recipients = (
             event.target_actor_ids
             or _same_sentence_targets(event, events)
-            or [r for phrase, r in rules.implied_recipients.items() if phrase in event.evidence.lower()][:1]
+            or implied_recipient(event.evidence)
             or _main_recipient(event.source_actor_ids, country_counts or {}, actors or {})
         )
         recipients = recipients + _beneficiary(event, recipients, country_counts or {}, actors or {})

@@ -332,15 +332,11 @@ class EventCoder:
         event = self._build(token, entry, token, index, ctx)
         if entry.complement == "absorb":
             consumed.update(c.i for c in complements)
-            content = [c for c in token.children if c.dep_ in ("xcomp", "ccomp")]
-            if event is not None:  # "demanded that Hamas renounce", "threatened to cut ties with Russia"
-                inner = index.actors_in(t for c in content for t in c.subtree)
-                event["targets"] = list(
-                    dict.fromkeys(event["targets"] + [a for a in inner if a not in event["sources"]])
-                )
-        elif entry.type == "REJECT" and event is not None:  # "refused to meet Jordan's king": whom it refuses
-            inner = index.actors_in(t for c in token.children if c.dep_ in ("xcomp", "ccomp") for t in c.subtree)
-            event["targets"] = list(dict.fromkeys(event["targets"] + [a for a in inner if a not in event["sources"]]))
+        if event is not None and (entry.complement == "absorb" or entry.type == "REJECT"):
+            # "demanded that Hamas renounce", "threatened to cut ties with Russia", "refused to meet Jordan's king":
+            # aimed at whom the demanded, threatened or refused act concerns.
+            content = (t for c in token.children if c.dep_ in ("xcomp", "ccomp") for t in c.subtree)
+            _add_targets(event, index.actors_in(content))
         return event
 
     def _demanded_of(
@@ -353,8 +349,7 @@ class EventCoder:
             if not any(m.dep_ == "mark" and m.lower_ == "that" for m in clause.children):
                 continue
             subjects = [c for c in clause.children if c.dep_ in SUBJECTS]
-            named = index.actors_in(t for s in subjects for t in s.subtree)
-            event["targets"] = list(dict.fromkeys(event["targets"] + [a for a in named if a not in event["sources"]]))
+            _add_targets(event, index.actors_in(t for s in subjects for t in s.subtree))
             consumed.update(t.i for t in clause.subtree)
 
     def _object_excluded(self, verb: Token, entry: Trigger) -> bool:
@@ -592,7 +587,7 @@ class EventCoder:
         if subject.lower_ not in REPORTED_PRONOUNS or subject.dep_ != "nsubj":
             return []
         clause = subject.head
-        while clause.dep_ in ("xcomp", "conj") and clause.head is not clause:
+        while clause.dep_ in ("xcomp", "conj") and clause.head.i != clause.i:
             clause = clause.head
         if clause.dep_ != "ccomp":
             return []
@@ -611,10 +606,8 @@ class EventCoder:
         kinds = self.lexicon.group_nouns | (self.lexicon.weapon_nouns if weapons else frozenset())
         if self._lemma(group) not in kinds:
             return []
-        own = [p for c in subject.children if c.dep_ == "prep" and c.lower_ in LOCATION_PREPS for p in c.subtree]
-        own += [c for c in group.children if c.dep_ == "compound"]  # "Darfur rebels"
-        at = [p for c in verb.children if c.dep_ == "prep" and c.lower_ in LOCATION_PREPS for p in c.subtree]
-        for tokens in (own, at):
+        own = _place_tokens(subject) + [c for c in group.children if c.dep_ == "compound"]  # "Darfur rebels"
+        for tokens in (own, _place_tokens(verb)):
             if found := self._countries_in(tokens, index):
                 return found[:1]
         named = {a for a in index.by_token.values() if len(a) == 3}
@@ -623,11 +616,12 @@ class EventCoder:
     def _ethnic_group_country(self, subject: Token, verb: Token, index: ActorSpanIndex) -> list[str]:
         """ "Ethnic Albanians demonstrated in Serbia": an ethnic group acts for the country it lives in, when the
         sentence says where; its demonym names the people, not their kin state."""
-        if not any(t.lower_ == "ethnic" for t in subject.subtree if t.i < subject.i or t is subject):
+        if not any(t.lower_ == "ethnic" for t in subject.subtree if t.i <= subject.i):
             return []
-        own = [p for c in subject.children if c.dep_ == "prep" and c.lower_ in LOCATION_PREPS for p in c.subtree]
-        at = [p for c in verb.children if c.dep_ == "prep" and c.lower_ in LOCATION_PREPS for p in c.subtree]
-        return self._countries_in(own, index)[:1] or self._countries_in(at, index)[:1]
+        for tokens in (_place_tokens(subject), _place_tokens(verb)):
+            if found := self._countries_in(tokens, index):
+                return found[:1]
+        return []
 
     def _countries_in(self, tokens: list[Token], index: ActorSpanIndex) -> list[str]:
         """Countries named among the tokens, also as a capital or a known place ("in Baghdad", "in Hong Kong")."""
@@ -777,6 +771,16 @@ def _with_prep_override(token: Token, entry: Trigger) -> Trigger:
     return entry
 
 
+def _place_tokens(token: Token) -> list[Token]:
+    """The words of the token's place phrases: "rebels in Chad", "demonstrated outside the embassy"."""
+    return [p for c in token.children if c.dep_ == "prep" and c.lower_ in LOCATION_PREPS for p in c.subtree]
+
+
+def _add_targets(event: dict, actors: list[str]) -> None:
+    """Adds actors to an event's targets, once each and never one of its sources."""
+    event["targets"] = list(dict.fromkeys(event["targets"] + [a for a in actors if a not in event["sources"]]))
+
+
 def _fills_role(child: Token, role: str) -> bool:
     """Whether a child of a nominal trigger fills a role of the lexicon: poss, amod, compound or prep_X."""
     if role.startswith("prep_"):
@@ -789,7 +793,7 @@ def code_article_events(
 ) -> list[CodedEvent]:
     """Events of one article, in sentence order, one per distinct (type, source and target affiliations, and for
     promises and aid the kind of thing promised)."""
-    from pipeline.extract.commitments import categorize, load_rules  # commitments builds on this module's events
+    from pipeline.extract.commitments import categorize, implied_recipient  # commitments builds on these events
 
     ctx = ArticleContext(actors)
     by_sentence: dict[int, list] = {}
@@ -828,8 +832,7 @@ def code_article_events(
                     raw["targets"] = sorted(a for a in own if len(a) == 3)
                 if raw["type"] in IMPLIED_TARGET_TYPES and not raw["targets"]:
                     # "reaffirmed the commitment to collective defense under Article 5": a promise to NATO.
-                    lowered = evidence.lower()
-                    raw["targets"] = [r for p, r in load_rules().implied_recipients.items() if p in lowered][:1]
+                    raw["targets"] = implied_recipient(evidence)
                 sources = frozenset(affiliation_of(a, actors) for a in raw["sources"])
                 targets = frozenset(affiliation_of(a, actors) for a in raw["targets"])
                 if raw["type"] in ("CONSULT", "COOPERATE"):  # symmetric: who meets whom is one set
