@@ -133,3 +133,12 @@ def test_banning_opponents_is_coercion_and_banning_trade_a_sanction(extractor):
 def test_an_act_with_no_one_named_is_aimed_at_the_country_where_it_happens(extractor):
     _, result = code(extractor, "Israel will evacuate all its settlements in the Gaza Strip.")
     assert [(e["event_type"], e["target_actor_ids"]) for e in result.events] == [("AGREE", ["PSE"])]
+
+
+def test_a_city_of_the_world_places_the_act_and_its_victim(extractor):
+    _, result = code(extractor, "Russian jets bombed a market in Idlib on Tuesday.")
+    [strike] = result.events
+    assert (strike["event_type"], strike["target_actor_ids"]) == ("ASSAULT", ["SYR"])
+    assert (strike["location"], strike["location_country"]) == ("Idlib", "SYR")
+    _, meeting = code(extractor, "President Biden met Chancellor Scholz in San Francisco.")
+    assert [(e["location"], e["location_country"]) for e in meeting.events] == [("San Francisco", "USA")]

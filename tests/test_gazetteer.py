@@ -136,3 +136,16 @@ def test_titles_resolve_sectors(gazetteer):
     assert titles["Prime Minister"].sector == "GOV"
     assert titles["Gen."].sector == "MIL"
     assert titles["NATO Secretary General"].affiliation_id == "IGO:NATO"
+
+
+def test_world_cities_give_their_country_only_when_the_name_is_clear(gazetteer):
+    place = gazetteer.place_country
+    assert [place(n) for n in ("Samarra", "Juba", "Kandahar", "Kharkiv")] == ["IRQ", "SSD", "AFG", "UKR"]
+    # Transliterations of a large city's name count, and outweigh a smaller city's main name.
+    assert (place("Basra"), place("Odessa")) == ("IRQ", "UKR")
+    # Several cities of about the same size in different countries: no answer.
+    assert place("Victoria") is None
+    # Not cities: a month, a continent, a US state, and a translation of Casablanca's name.
+    assert [place(n) for n in ("March", "Asia", "Georgia", "White House")] == [None, None, None, None]
+    # Our own places come first.
+    assert place("Taiwan Strait") == "TWN"

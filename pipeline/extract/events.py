@@ -634,7 +634,8 @@ class EventCoder:
                     name = t.doc[t.i : t.i + width].text
                     alias = g.aliases.get(name)
                     country = alias.actor_id if alias is not None and alias.kind == "capital" else None
-                    country = country or g.place_countries.get(name)
+                    # A city is a proper noun: "in the region" is no place, "in Police" (Poland) rarely is.
+                    country = country or (g.place_country(name) if t.pos_ == "PROPN" else None)
                     if country:
                         break
             if country and len(country) == 3 and country not in out:
@@ -898,7 +899,7 @@ def coder_location(coder: EventCoder, doc: Doc) -> tuple[str | None, str | None]
         if ent.label_ in ("GPE", "LOC", "FAC") and ent.start > 0 and doc[ent.start - 1].lower_ in ("in", "at"):
             name = ent.text[4:] if ent.text.startswith("the ") else ent.text
             alias = g.aliases.get(name)
-            country = g.place_countries.get(name)
+            country = g.place_country(name)
             if alias is not None and alias.actor_id and len(alias.actor_id) == 3:
                 country = alias.actor_id
             return name, country

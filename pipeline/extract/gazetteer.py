@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.extract.cities import city_countries
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
@@ -57,6 +59,8 @@ class Gazetteer:
     titled_surnames: dict[str, str] = field(default_factory=dict)
     # Places (places.yaml) with the country they lie in, for events' location_country.
     place_countries: dict[str, str] = field(default_factory=dict)
+    # The world's cities not listed above (cities.py), consulted after them.
+    city_countries: dict[str, str] = field(default_factory=dict)
     # Aliases claimed by two actors; the first one keeps it. A test keeps this empty.
     conflicts: list[tuple[str, str | None, str | None]] = field(default_factory=list)
 
@@ -66,6 +70,10 @@ class Gazetteer:
             self.aliases[alias.surface] = alias
         elif existing.actor_id != alias.actor_id:
             self.conflicts.append((alias.surface, existing.actor_id, alias.actor_id))
+
+    def place_country(self, name: str) -> str | None:
+        """The country a named place lies in: our own places first, then the world's cities."""
+        return self.place_countries.get(name) or self.city_countries.get(name)
 
 
 def affiliation_of(actor_id: str, actors: dict[str, ActorInfo]) -> str:
@@ -144,6 +152,7 @@ def load_gazetteer() -> Gazetteer:
             g.add_alias(Alias(entry["name"], None, "place"))
             if entry.get("country"):
                 g.place_countries[entry["name"]] = entry["country"]
+    g.city_countries = city_countries(frozenset(a for a, info in g.actors.items() if info.actor_type == "country"))
     for entry in _load("titles.yaml"):
         for surface in [entry["title"], *(entry.get("aliases") or [])]:
             g.titles.setdefault(surface, Title(surface, entry["title"], entry.get("sector"), entry.get("affiliation")))
