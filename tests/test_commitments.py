@@ -145,3 +145,24 @@ def test_the_part_that_goes_directly_to_the_recipient(extractor):
         "The aid arrives by train directly to Moldova."
     )
     assert commitments(extractor, text)[0]["amount"] == 175e6  # no part named
+
+
+SIGNED_MEMO = (
+    "MEMORANDUM FOR THE SECRETARY OF STATE\n"
+    "By the authority vested in me as President by the Constitution and the laws of the United States of America, "
+    "I hereby delegate to the Secretary of State the authority under section 506(a)(1) of the Foreign Assistance Act "
+    "of 1961 to direct the drawdown of up to $80 million in defense articles and services of the Department of "
+    "Defense, and military education and training, to provide assistance to Taiwan.\n"
+    "You are authorized and directed to publish this memorandum in the Federal Register.\n"
+    "DONALD J. TRUMP"
+)
+
+
+def test_a_signed_drawdown_memorandum_is_a_pledge_by_its_signer(extractor):
+    [pledge] = commitments(extractor, SIGNED_MEMO)
+    assert (pledge["donor_actor_ids"], pledge["recipient_actor_ids"]) == (["PER:donald-trump"], ["TWN"])
+    assert (pledge["category"], pledge["status"], pledge["amount"], pledge["currency"]) == (
+        "military", "pledged", 80_000_000, "USD"
+    )
+    # Unsigned, "I" is nobody: no event, no commitment.
+    assert commitments(extractor, SIGNED_MEMO.rsplit("\n", 1)[0]) == []

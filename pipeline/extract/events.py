@@ -44,6 +44,8 @@ COLLECTIVE_HEADS = frozenset(
 # Of those, the words for the sides of the meeting last reported ("the leaders condemned ...").
 MEETING_SIDES = frozenset({"leaders", "sides", "both", "delegations", "counterparts", "ministers"})
 PERSON_PRONOUNS = frozenset({"he", "she"})
+# "I" in a signed presidential document (a memorandum, an order, a proclamation) is its signer.
+SIGNER_PRONOUN = "i"
 OFFICE_HEADS = frozenset(
     {
         "president",
@@ -153,8 +155,9 @@ UNPUBLISHED_FIELDS = frozenset({"commitment_status", "object_text", "promised_ty
 class ArticleContext:
     """What the coder remembers while reading one article: persons and actors seen, the last event."""
 
-    def __init__(self, actors: dict[str, ActorInfo]):
+    def __init__(self, actors: dict[str, ActorInfo], signer: list[str] | None = None):
         self.actors = actors
+        self.signer = signer or []
         self.persons_seen: list[str] = []
         self.actors_seen: list[str] = []
         self.last_participants: list[str] = []
@@ -169,6 +172,8 @@ class ArticleContext:
 
     def resolve_collective(self, head: Token, index: ActorSpanIndex | None = None) -> list[str]:
         word = head.lower_
+        if word == SIGNER_PRONOUN:
+            return list(self.signer)
         if word in PERSON_PRONOUNS:  # "he": who last acted, else who was last named
             return self.last_source_person[-1:] or self.persons_seen[-1:]
         if word in OFFICE_HEADS:
@@ -232,6 +237,12 @@ class EventCoder:
             if word.endswith(suffix) and (stem := word[: -len(suffix)] + ending) in self._known:
                 return stem
         return lemma
+
+    def signer(self, article) -> list[str]:
+        """The person who signed the document, when its last line is a known person's name alone
+        ("JOSEPH R. BIDEN JR." under a memorandum; a heading to the sentence splitter, so read from the text)."""
+        alias = self.gazetteer.aliases.get(article.text.rstrip().rsplit("\n", 1)[-1].strip().strip("\u200b"))
+        return [alias.actor_id] if alias and alias.actor_id and alias.actor_id.startswith("PER:") else []
 
     def is_candidate(self, words: list[str]) -> bool:
         """Cheap pre-filter: a trigger word form occurs in the sentence."""
@@ -482,7 +493,9 @@ class EventCoder:
                 sources = (
                     leading
                     or self._speaker(subjects[0], index)
-                    or ctx.resolve_collective(subjects[0], index)
+                    # Two subjects are a misparse ("SUBJECT: Delegation of Authority ... I hereby delegate"):
+                    # either may be the stand-in.
+                    or next((found for s in subjects if (found := ctx.resolve_collective(s, index))), [])
                     or self._group_country(subjects[0], verb, index, weapons=QUAD_CLASS[entry.type] == 4)
                 )
                 confidence = RESOLVED_CONFIDENCE
@@ -541,8 +554,16 @@ class EventCoder:
             place = self._countries_in([t for t in verb.subtree if t.i > verb.i], index)[:1]
             targets = [a for a in place if own_side_allowed or a not in sources]
         described = obj_tokens + [c for c in verb.children if c.dep_ == "xcomp"]
-        # A noun's own recipients are in its subtree already ("sanctions against Russia"): each token once.
-        object_text = " ".join(t.text for t in sorted({t for o in described for t in o.subtree}, key=lambda t: t.i))
+        object_text = _tokens_text(described)
+        if verb.dep_ == "advcl" and any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children):
+            from pipeline.extract.commitments import categorize  # commitments builds on these events
+
+            means = [c for c in verb.head.children if c.dep_ == "dobj" and any(t.like_num for t in c.subtree)]
+            if means and not categorize(object_text, topics=False):
+                # A purpose clause naming nothing concrete gives what its governing verb acts on, when that is
+                # counted or priced: "direct the drawdown of $350 million in defense articles ... to provide
+                # assistance to Ukraine".
+                object_text = _tokens_text(described + means)
         modality = self._modality(verb, entry)
         if QUAD_CLASS[entry.type] <= 2 and self._stated_refusal(verb):
             entry, modality = REFUSAL, "asserted"
@@ -796,7 +817,7 @@ def code_article_events(
     promises and aid the kind of thing promised)."""
     from pipeline.extract.commitments import categorize, implied_recipient  # commitments builds on these events
 
-    ctx = ArticleContext(actors)
+    ctx = ArticleContext(actors, coder.signer(article))
     by_sentence: dict[int, list] = {}
     for m in mentions:
         by_sentence.setdefault(m.sentence_index, []).append(m)
@@ -890,6 +911,12 @@ def _fill_unnamed_victims(
     for raw in coded:
         if raw["type"] in NOMINAL_CONFLICT_TYPES and not raw["targets"] and raw.get("nominal") and len(bystanders) == 1:
             raw["targets"] = bystanders
+
+
+def _tokens_text(heads: list[Token]) -> str:
+    """The words of the phrases under these tokens, in order, each once (a noun's own recipients are in its
+    subtree already: "sanctions against Russia")."""
+    return " ".join(t.text for t in sorted({t for h in heads for t in h.subtree}, key=lambda t: t.i))
 
 
 def coder_location(coder: EventCoder, doc: Doc) -> tuple[str | None, str | None]:

@@ -24,7 +24,14 @@ from spacy.tokens import Doc
 
 from pipeline.extract.actors import ActorExtractor, Mention
 from pipeline.extract.commitments import code_commitments
-from pipeline.extract.events import STAND_IN_WORDS, CodedEvent, EventCoder, code_article_events, coder_location
+from pipeline.extract.events import (
+    SIGNER_PRONOUN,
+    STAND_IN_WORDS,
+    CodedEvent,
+    EventCoder,
+    code_article_events,
+    coder_location,
+)
 from pipeline.extract.fast_rules import FastAttributeRuler, FastLemmatizer, UnsupportedPattern
 from pipeline.extract.gazetteer import ActorInfo, Gazetteer
 from pipeline.extract.lexicon import Lexicon
@@ -82,9 +89,10 @@ class Extractor:
                 for span, entry in spans[pos]
                 if getattr(entry, "actor_id", None)
             }
+            stand_ins = STAND_IN_WORDS | {SIGNER_PRONOUN} if self.events.signer(article) else STAND_IN_WORDS
             for s in article.sentences:
                 words = [t.lower_ for t in doc.char_span(s.start, s.end, alignment_mode="expand") or []]
-                has_actor = s.index in mentioned or s.index in need_ner or STAND_IN_WORDS.intersection(words)
+                has_actor = s.index in mentioned or s.index in need_ner or stand_ins.intersection(words)
                 if has_actor and self.events.is_candidate(words):
                     parse.append((pos, s.index))
                     if s.index in ner_counts:
