@@ -87,11 +87,19 @@ def is_heading(line: str) -> bool:
     return capitalised + small == len(words) and capitalised >= max(1, len(words) // 2)
 
 
+SPEAKER_HONORIFICS = ("MR.", "MS.", "MRS.", "DR.")
+
+
 @cache
 def _sentencizer():
     import spacy
+    from spacy.symbols import ORTH
 
     nlp = spacy.blank("en")
+    # Transcripts name speakers in capitals ("MS. PSAKI: Sure."): the honorific does not end a sentence, as its
+    # title-case form ("Ms.") already does not in spaCy's English exceptions.
+    for honorific in SPEAKER_HONORIFICS:
+        nlp.tokenizer.add_special_case(honorific, [{ORTH: honorific}])
     nlp.add_pipe("sentencizer")
     return nlp
 

@@ -55,6 +55,13 @@ def test_sentence_offsets_index_the_text():
     assert [s.index for s in spans] == [0, 1, 2]
 
 
+def test_a_speaker_label_in_capitals_does_not_end_a_sentence():
+    text = "MS. JEAN-PIERRE: Good afternoon. MR. KIRBY: Thanks, Karine. Mr. Smith agreed."
+    assert [text[s.start : s.end] for s in split_sentences(text)] == [
+        "MS. JEAN-PIERRE: Good afternoon.", "MR. KIRBY: Thanks, Karine.", "Mr. Smith agreed."
+    ]
+
+
 def test_ids_are_deterministic_and_prefer_the_canonical_url():
     a = RawRecord(source_id="1", source="wire", text="Talks  held.", url="HTTPS://Example.org/x/?utm_source=a&b=2#top")
     b = RawRecord(source_id="2", source="other", text="Talks held.", url="https://example.org/x?b=2")
