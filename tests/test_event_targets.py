@@ -142,3 +142,20 @@ def test_a_city_of_the_world_places_the_act_and_its_victim(extractor):
     assert (strike["location"], strike["location_country"]) == ("Idlib", "SYR")
     _, meeting = code(extractor, "President Biden met Chancellor Scholz in San Francisco.")
     assert [(e["location"], e["location_country"]) for e in meeting.events] == [("San Francisco", "USA")]
+
+
+def test_an_office_named_without_its_holder_acts_for_the_government_of_the_article(extractor):
+    _, result = code(
+        extractor,
+        "President Trump signed a memorandum on Iran. The Secretary of State will impose new sanctions on Iran.",
+    )
+    assert ("SANCTION", ["USA"], ["IRN"], "future") in events(result)
+    _, alone = code(extractor, "The Secretary of State will impose new sanctions on Iran.")
+    assert alone.events == []  # no government named: nobody to act for
+
+
+def test_a_relative_pronoun_is_the_noun_it_stands_for(extractor):
+    _, result = code(
+        extractor, "Syria criticized Benjamin Netanyahu, who has vowed not to return the Golan Heights to Syria."
+    )
+    assert ("RETREAT", ["PER:benjamin-netanyahu"], ["SYR"], "negated") in events(result)

@@ -155,9 +155,12 @@ UNPUBLISHED_FIELDS = frozenset({"commitment_status", "object_text", "promised_ty
 class ArticleContext:
     """What the coder remembers while reading one article: persons and actors seen, the last event."""
 
-    def __init__(self, actors: dict[str, ActorInfo], signer: list[str] | None = None):
+    def __init__(
+        self, actors: dict[str, ActorInfo], signer: list[str] | None = None, offices: frozenset[str] = frozenset()
+    ):
         self.actors = actors
         self.signer = signer or []
+        self.offices = offices  # national offices, lower case ("secretary of state"): see `resolve_collective`
         self.persons_seen: list[str] = []
         self.actors_seen: list[str] = []
         self.last_participants: list[str] = []
@@ -186,7 +189,11 @@ class ArticleContext:
                     info.title.lower() in title or set(title.split()) <= set(info.title.lower().split())
                 ):
                     return [pid]
-            return self.persons_seen[-1:] if word == "president" else []
+            if word == "president":
+                return self.persons_seen[-1:]
+            # An office named without its holder ("The Secretary of State will also rescind ...") acts for the
+            # government the article is about, as "the Administration" does.
+            return self._government(head, None) if title in self.offices else []
         if word in GOVERNMENT_HEADS:
             return self._government(head, index)
         if word in MEETING_SIDES and self.last_meeting:  # "the two leaders": who met
@@ -222,6 +229,10 @@ class EventCoder:
         self.lexicon = lexicon
         self.gazetteer = gazetteer
         self._known = set(lexicon.verbs) | set(lexicon.support_verbs) | set(lexicon.nouns)
+        # Offices of a national government (titles.yaml entries that name no organisation), in lower case.
+        self.national_offices = frozenset(
+            surface.lower() for surface, title in gazetteer.titles.items() if title.affiliation_id is None
+        )
 
     def _lemma(self, token: Token) -> str:
         """The token's lemma, or the lexicon word its inflection comes from when the model's lemma is wrong
@@ -444,8 +455,11 @@ class EventCoder:
         came_from = ""
         for _ in range(6):
             subjects = [c for c in current.children if c.dep_ in SUBJECTS]
+            passive = any(s.dep_ == "nsubjpass" for s in subjects)
+            if current.dep_ == "relcl" and subjects and all(s.tag_ in ("WDT", "WP") for s in subjects):
+                return [current.head], passive  # "groups that have killed ...": the noun "that" stands for
             if subjects:
-                return subjects, any(s.dep_ == "nsubjpass" for s in subjects)
+                return subjects, passive
             participle = current.dep_ == "acl" and current.tag_ == "VBG" and self._names_agent(current.head)
             if current.dep_ == "relcl" or participle:
                 return [current.head], False  # "demonstrators protesting the results": the noun it modifies
@@ -817,7 +831,7 @@ def code_article_events(
     promises and aid the kind of thing promised)."""
     from pipeline.extract.commitments import categorize, implied_recipient  # commitments builds on these events
 
-    ctx = ArticleContext(actors, coder.signer(article))
+    ctx = ArticleContext(actors, coder.signer(article), coder.national_offices)
     by_sentence: dict[int, list] = {}
     for m in mentions:
         by_sentence.setdefault(m.sentence_index, []).append(m)
