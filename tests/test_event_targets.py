@@ -159,3 +159,12 @@ def test_a_relative_pronoun_is_the_noun_it_stands_for(extractor):
         extractor, "Syria criticized Benjamin Netanyahu, who has vowed not to return the Golan Heights to Syria."
     )
     assert ("RETREAT", ["PER:benjamin-netanyahu"], ["SYR"], "negated") in events(result)
+
+
+def test_an_act_named_as_a_topic_of_talks_has_not_happened(extractor):
+    _, result = code(
+        extractor, "President Biden and Prime Minister Starmer discussed how the United States can support Ukraine."
+    )
+    assert "SUPPORT" not in [e["event_type"] for e in result.events]
+    _, promised = code(extractor, "President Biden said the United States will support Ukraine.")
+    assert [e["event_type"] for e in promised.events] == ["AGREE"]

@@ -277,7 +277,7 @@ class EventCoder:
                 event = demand
                 consumed.update(t.i for c in token.children if c.dep_ == "ccomp" for t in c.subtree)
             elif token.pos_ in ("VERB", "AUX") and (lemma in lex.verbs or lemma in lex.support_verbs):
-                event = self._verb_event(token, lemma, index, ctx, consumed)
+                event = None if self._topic_of_talks(token) else self._verb_event(token, lemma, index, ctx, consumed)
             elif token.pos_ in ("NOUN", "PROPN") and lemma in lex.nouns:
                 event = self._noun_event(token, lex.nouns[lemma], index, ctx)
             else:
@@ -285,6 +285,16 @@ class EventCoder:
             if event:
                 found.append(event)
         return found
+
+    def _topic_of_talks(self, verb: Token) -> bool:
+        """ "will discuss ... reaching a ceasefire", "discussed how the government can support ...": an act named
+        in what talks are about has not happened. Nouns are left to `_noun_event` ("discussed Russia's war")."""
+        child = verb
+        for ancestor in verb.ancestors:
+            if ancestor.pos_ == "VERB" and self._lemma(ancestor) in self.lexicon.topic_verbs:
+                return child.dep_ in ("dobj", "prep", "ccomp")
+            child = ancestor
+        return False
 
     def _reported_demand(self, verb: Token, index: ActorSpanIndex, ctx: ArticleContext) -> dict | None:
         """ "X said (that) Y must do Z" is X demanding of Y (REQUEST); the act Z has not happened, so it is not

@@ -58,6 +58,7 @@ class Lexicon:
     negation_markers: frozenset[str]
     hypothetical_markers: frozenset[str]
     reporting_verbs: frozenset[str]
+    topic_verbs: frozenset[str]
     future_remap: dict[str, dict[str, str]]
     surface_forms: frozenset[str]
     # Common nouns for unnamed groups of people ("rebels", "demonstrators"): the country they act in stands for them.
@@ -110,7 +111,7 @@ def load_lexicon() -> Lexicon:
         support_verbs=frozenset(raw["support_verbs"]), future_markers=frozenset(raw["future_markers"]),
         negation_markers=frozenset(raw["negation_markers"]),
         hypothetical_markers=frozenset(raw["hypothetical_markers"]),
-        reporting_verbs=frozenset(raw["reporting_verbs"]),
+        reporting_verbs=frozenset(raw["reporting_verbs"]), topic_verbs=frozenset(raw["topic_verbs"]),
         future_remap={k: {str(a): str(b) for a, b in v.items()} for k, v in raw["future_remap"].items()},
         surface_forms=frozenset(forms), group_nouns=frozenset(raw.get("group_nouns") or ()),
         weapon_nouns=frozenset(raw.get("weapon_nouns") or ()),
