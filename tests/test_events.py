@@ -334,3 +334,11 @@ def test_reneging_prohibiting_and_hearings(extractor):
     assert [e[:3] for e in events(result)] == [("SANCTION", ["NOR"], ["BLR"])]
     _, result = code(extractor, "Brazil's supreme court opened a hearing into the election.")
     assert [e[:2] for e in events(result)] == [("ACCUSE", ["BRA"])]
+
+
+def test_a_resignation_is_a_retreat_and_refusing_one_a_rejection(extractor):
+    _, result = code(extractor, "Prime Minister Boris Johnson stepped down as leader of the Conservative Party.")
+    assert [(e["event_type"], e["cameo_code"]) for e in result.events] == [("RETREAT", "0831")]
+    _, refusal = code(extractor, "Kenyan Vice-President Moody Awori has declined to resign despite growing pressure.")
+    coded = [(e["event_type"], e["modality"]) for e in refusal.events]
+    assert coded == [("REJECT", "asserted"), ("RETREAT", "negated")]
