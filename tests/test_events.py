@@ -342,3 +342,17 @@ def test_a_resignation_is_a_retreat_and_refusing_one_a_rejection(extractor):
     _, refusal = code(extractor, "Kenyan Vice-President Moody Awori has declined to resign despite growing pressure.")
     coded = [(e["event_type"], e["modality"]) for e in refusal.events]
     assert coded == [("REJECT", "asserted"), ("RETREAT", "negated")]
+
+
+def test_diplomatic_ties_and_a_verbal_defence_are_support(extractor):
+    _, result = code(extractor, "Sri Lanka has established diplomatic ties with Iran.")
+    assert events(result) == [("SUPPORT", ["LKA"], ["IRN"], "asserted")]
+    _, hubs = code(extractor, "Sri Lanka will establish a naval base in the south.")
+    assert "SUPPORT" not in [e["event_type"] for e in hubs.events]  # "establish" only for ties and relations
+    _, defence = code(extractor, "The United States defended the right of Israel to respond.")
+    assert ("SUPPORT", ["USA"], ["ISR"], "asserted") in events(defence)
+
+
+def test_a_verb_that_speeds_up_a_named_act_is_its_doer(extractor):
+    _, result = code(extractor, "The United States speeded up the withdrawal of its forces from Panama.")
+    assert events(result) == [("RETREAT", ["USA"], ["PAN"], "asserted")]

@@ -411,7 +411,9 @@ class EventCoder:
     def _is_trigger(self, token: Token) -> bool:
         lemma = self._lemma(token)
         if lemma in self.lexicon.verbs and lemma not in self.lexicon.reporting_verbs:
-            return True
+            # A verb coded only for some objects ("establish ties") is no act with others ("establish hubs").
+            entries = self.lexicon.verbs[lemma]
+            return not all(e.objects for e in entries) or self._pick_verb_entry(token, lemma) is not None
         return lemma in self.lexicon.support_verbs and any(
             c.dep_ in OBJECTS and self._lemma(c) in self.lexicon.nouns for c in token.children
         )
