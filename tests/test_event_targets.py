@@ -168,3 +168,17 @@ def test_an_act_named_as_a_topic_of_talks_has_not_happened(extractor):
     assert "SUPPORT" not in [e["event_type"] for e in result.events]
     _, promised = code(extractor, "President Biden said the United States will support Ukraine.")
     assert [e["event_type"] for e in promised.events] == ["AGREE"]
+
+
+def test_a_visit_to_a_city_is_hosted_by_its_country(extractor):
+    _, result = code(extractor, "Iraqi President Saddam Hussein arrived in Amman on an unannounced visit.")
+    [visit] = result.events
+    assert (visit["event_type"], visit["cameo_code"], visit["target_actor_ids"]) == ("CONSULT", "042", ["JOR"])
+
+
+def test_a_mediation_effort_between_two_sides_is_mediation(extractor):
+    _, result = code(extractor, "Qatar launched a mediation effort on Saturday between the Emirates and Saudi Arabia.")
+    coded = [(e["event_type"], e["cameo_code"], e["source_actor_ids"], e["target_actor_ids"]) for e in result.events]
+    assert coded == [("CONSULT", "045", ["QAT"], ["ARE", "SAU"])]
+    _, war = code(extractor, "Anyone supporting Russia's war effort risks sanctions.")
+    assert "effort" not in [e["trigger"] for e in war.events]  # the war as a whole, not an attack

@@ -241,6 +241,13 @@ class EventCoder:
         for modifier in token.children:  # a phrase entry ("hunger strike", "general strike") wins over its head
             if modifier.dep_ in ("compound", "amod") and (phrase := f"{modifier.lower_} {lemma}") in self._known:
                 return phrase
+        if lemma in self.lexicon.frame_nouns:  # "a mediation effort between ...": the effort is the mediation
+            for modifier in token.children:
+                named = modifier.lemma_.lower()
+                # Cooperative acts only: "Russia's war effort" is the war as a whole, not an attack.
+                entry = self.lexicon.nouns.get(named) if modifier.dep_ == "compound" else None
+                if entry is not None and QUAD_CLASS[entry.type] <= 2:
+                    return named
         if lemma in self._known:
             return lemma
         word = token.lower_
@@ -538,7 +545,12 @@ class EventCoder:
                 # What is discussed is a topic, not a participant: meetings take targets only from "with".
                 is_object = c.dep_ in OBJECTS and (entry.type != "CONSULT" or entry.lemma in GUEST_VERBS)
                 is_recipient = c.dep_ == "prep" and c.lemma_.lower() in entry.target_preps
-                noun_target = holder is object_token and any(_fills_role(c, r) for r in entry.target_from)
+                # A noun's role phrase may hang off the light verb instead ("launched a mediation effort on
+                # Saturday between A and B"): only a "between", which no light verb takes for itself.
+                noun_target = (holder is object_token and any(_fills_role(c, r) for r in entry.target_from)) or (
+                    object_token is not None and holder is verb and "prep_between" in entry.target_from
+                    and _fills_role(c, "prep_between")
+                )
                 if is_object or is_recipient or noun_target:
                     obj_tokens.append(c)
                 noun_roles_filled |= noun_target
@@ -547,6 +559,8 @@ class EventCoder:
             if noun_roles_filled and object_token is not None and o.i == object_token.i:
                 continue  # "expressed appreciation for Poland's support": the noun's own roles say whom it is for
             found = index.actors_in(o.subtree)
+            if not found and entry.mode == "visit" and o.dep_ == "prep":
+                found = self._countries_in(list(o.subtree), index)[:1]  # "arrived in Amman": the host country
             head = o if o.dep_ != "prep" else next((c for c in o.children if c.dep_ == "pobj"), o)
             if not found and QUAD_CLASS[entry.type] >= 3:  # "accused Darfur rebels": the rebels' country, maybe its own
                 group_targets += self._group_country(head, verb, index)

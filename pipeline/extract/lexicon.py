@@ -63,6 +63,8 @@ class Lexicon:
     surface_forms: frozenset[str]
     # Common nouns for unnamed groups of people ("rebels", "demonstrators"): the country they act in stands for them.
     group_nouns: frozenset[str] = frozenset()
+    # Nouns whose trigger compound names the act ("mediation effort").
+    frame_nouns: frozenset[str] = frozenset()
     # Weapons that stand for an unnamed attacker ("a roadside bomb killed ..."), resolved like the groups.
     weapon_nouns: frozenset[str] = frozenset()
 
@@ -114,5 +116,6 @@ def load_lexicon() -> Lexicon:
         reporting_verbs=frozenset(raw["reporting_verbs"]), topic_verbs=frozenset(raw["topic_verbs"]),
         future_remap={k: {str(a): str(b) for a, b in v.items()} for k, v in raw["future_remap"].items()},
         surface_forms=frozenset(forms), group_nouns=frozenset(raw.get("group_nouns") or ()),
+        frame_nouns=frozenset(raw.get("frame_nouns") or ()),
         weapon_nouns=frozenset(raw.get("weapon_nouns") or ()),
     )  # fmt: skip
