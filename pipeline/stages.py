@@ -257,11 +257,9 @@ def normalize(warehouse: str | fs.Location, date: str, workers: int = 1, batch_s
 
 
 def _write_sorted(unsorted: Path, path: Path, keys: Sequence[str]) -> None:
-    """The staged rows sorted by `keys` into `path`, written as `storage.write_parquet` writes (deterministically)."""
-    table = storage.read_parquet(unsorted)
-    if table.num_rows:
-        table = table.sort_by([(k, "ascending") for k in keys])
-    storage.write_parquet(table.combine_chunks(), path)
+    """The staged rows sorted by `keys` into `path`, written as `storage.write_parquet` writes (deterministically),
+    in bounded memory however many rows there are."""
+    storage.write_sorted_parquet(unsorted, path, keys)
     unsorted.unlink()
 
 
