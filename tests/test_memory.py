@@ -133,3 +133,43 @@ def test_near_duplicates_found_from_compressed_texts_as_from_shingle_sets():
             kept.append((str(i), own))
     assert found == expected
     assert sum(f is not None for f in found) >= 10
+
+
+def _derive_checks_row_by_row(table: str, data: pa.Table, texts: dict[str, str], event_ids: set[str]) -> pa.Table:
+    """derive_checks as it was, over whole rows as dicts: the reference for the column-wise version."""
+    from pipeline.quality import DERIVED_COLUMNS
+
+    rows = data.to_pylist()
+    span = "text" if table == "actor_mentions" else "evidence"
+    columns: dict[str, list] = {
+        "_span_matches_article": [
+            r["article_id"] in texts and texts[r["article_id"]][r["char_start"] : r["char_end"]] == r[span]
+            for r in rows
+        ],
+        "_source_count": [len(r.get("source_actor_ids") or []) for r in rows],
+        "_donor_count": [len(r.get("donor_actor_ids") or []) for r in rows],
+        "_event_known": [r.get("event_id") in event_ids for r in rows],
+    }
+    for name in DERIVED_COLUMNS[table]:
+        data = data.append_column(name, pa.array(columns[name]))
+    return data
+
+
+def test_derived_check_columns_are_computed_as_row_by_row():
+    from pipeline.quality import derive_checks
+
+    rng = random.Random(5)
+    texts = {f"a{i:04d}": " ".join(rng.choices(WORDS, k=40)) for i in range(20)}
+    events = [_event(rng, i) for i in range(300)]
+    for i, event in enumerate(events):
+        text = texts.get(event["article_id"], "")
+        event["char_start"], event["char_end"] = 5, 5 + 20 + (i % 3)  # some spans right, some one or two long
+        event["evidence"] = text[5:25] if event["article_id"] in texts else "gone"
+        if i % 4 == 0:
+            event["source_actor_ids"] = [] if i % 8 else ["USA", "GBR"]
+    data = storage.to_arrow("events", events)
+    event_ids = {e["event_id"] for e in events[::2]}
+    expected = _derive_checks_row_by_row("events", data, texts, event_ids)
+    assert derive_checks("events", data, texts, event_ids).equals(expected)
+    assert 0 < sum(expected.column("_span_matches_article").to_pylist()) < len(events)
+    assert sorted(set(expected.column("_source_count").to_pylist())) == [0, 1, 2]
