@@ -44,15 +44,19 @@ def jaccard(a: set[bytes], b: set[bytes]) -> float:
 
 
 class NearDuplicateIndex:
-    """Originals seen so far; `first_match` names the earliest one a text nearly duplicates."""
+    """Originals seen so far; `first_match` names the earliest one a text nearly duplicates.
+
+    An original is kept as its zlib-compressed text (about a third of the text's size), not as its shingle set
+    (some fifteen times the text's size as Python objects): the shingles of an LSH candidate are recomputed when
+    it is compared, so an original costs some 20 kB (mostly LSH bands), not 200, and the comparison stays exact."""
 
     def __init__(self) -> None:
         from datasketch import MinHashLSH
 
         self._lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
-        self._originals: list[tuple[str, set[bytes]]] = []
+        self._originals: list[tuple[str, bytes]] = []
 
-    def first_match(self, text: str) -> tuple[str | None, set[bytes], object]:
+    def first_match(self, text: str) -> tuple[str | None, object]:
         from datasketch import MinHash
 
         shingle_set = shingles(text)
@@ -60,14 +64,14 @@ class NearDuplicateIndex:
         signature = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=zlib.crc32)
         signature.update_batch(list(shingle_set))
         for position in sorted(int(k) for k in self._lsh.query(signature)):
-            article_id, other = self._originals[position]
-            if jaccard(shingle_set, other) >= THRESHOLD:
-                return article_id, shingle_set, signature
-        return None, shingle_set, signature
+            article_id, packed = self._originals[position]
+            if jaccard(shingle_set, shingles(zlib.decompress(packed).decode())) >= THRESHOLD:
+                return article_id, signature
+        return None, signature
 
-    def add(self, article_id: str, shingle_set: set[bytes], signature) -> None:
+    def add(self, article_id: str, text: str, signature) -> None:
         self._lsh.insert(str(len(self._originals)), signature)
-        self._originals.append((article_id, shingle_set))
+        self._originals.append((article_id, zlib.compress(text.encode(), 1)))
 
 
 class NearDuplicateMarker:
@@ -77,17 +81,17 @@ class NearDuplicateMarker:
         self._index = NearDuplicateIndex()
         for article_id, text in _earlier_originals(warehouse, date):
             if len(text.split()) >= MIN_WORDS:
-                _, shingle_set, signature = self._index.first_match(text)
-                self._index.add(article_id, shingle_set, signature)
+                _, signature = self._index.first_match(text)
+                self._index.add(article_id, text, signature)
 
     def mark(self, articles: Sequence[Article]) -> list[Article]:
         """The articles, with `duplicate_of` set on those that nearly repeat an earlier original."""
         marked: list[Article] = []
         for article in articles:
             if article.duplicate_of is None and article.word_count >= MIN_WORDS:
-                first, shingle_set, signature = self._index.first_match(article.text)
+                first, signature = self._index.first_match(article.text)
                 if first is None:
-                    self._index.add(article.article_id, shingle_set, signature)
+                    self._index.add(article.article_id, article.text, signature)
                 else:
                     article = replace(article, duplicate_of=first)
             marked.append(article)

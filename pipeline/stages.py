@@ -257,11 +257,9 @@ def normalize(warehouse: str | fs.Location, date: str, workers: int = 1, batch_s
 
 
 def _write_sorted(unsorted: Path, path: Path, keys: Sequence[str]) -> None:
-    """The staged rows sorted by `keys` into `path`, written as `storage.write_parquet` writes (deterministically)."""
-    table = storage.read_parquet(unsorted)
-    if table.num_rows:
-        table = table.sort_by([(k, "ascending") for k in keys])
-    storage.write_parquet(table.combine_chunks(), path)
+    """The staged rows sorted by `keys` into `path`, written as `storage.write_parquet` writes (deterministically),
+    in bounded memory however many rows there are."""
+    storage.write_sorted_parquet(unsorted, path, keys)
     unsorted.unlink()
 
 
@@ -436,20 +434,16 @@ def validate(warehouse: str | fs.Location, date: str) -> dict:
     work = _work(warehouse, date)
     quality_dir = warehouse / "quality"
     gate = QualityGate(fs.local_dir(warehouse) / "quality" / "data_docs")
-    tables = {name: storage.read_parquet(work / f"{name}.parquet") for name in contracts.table_names()}
-    texts = dict(
-        zip(
-            tables["articles"].column("article_id").to_pylist(),
-            tables["articles"].column("text").to_pylist(),
-            strict=True,
-        )
-    )
-    event_ids = set(tables["events"].column("event_id").to_pylist())
+    # One table in memory at a time, with the two columns other tables' checks need.
+    articles = storage.read_parquet(work / "articles.parquet", columns=["article_id", "text"])
+    texts = dict(zip(articles.column("article_id").to_pylist(), articles.column("text").to_pylist(), strict=True))
+    del articles
+    event_ids = set(storage.read_parquet(work / "events.parquet", columns=["event_id"]).column("event_id").to_pylist())
     stops: dict[str, list[str]] = {}
     counts: dict[str, dict[str, int]] = {}
     quarantined_articles: set[str] = set()
     for name in contracts.table_names():
-        data = tables[name]
+        data = storage.read_parquet(work / f"{name}.parquet")
         checked = derive_checks(name, data, texts, event_ids)
         result, failures, stop = gate.validate(name, checked, run_name=f"date={date}")
         storage.write_json(quality_dir / f"date={date}" / f"{name}.json", result)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -27,6 +27,9 @@ from pipeline import __version__, contracts, fs
 from pipeline.fs import Location, ObjectPath
 
 PART_FILE = "part-0.parquet"
+ROW_GROUP_ROWS = 100_000
+# What DuckDB may hold of a sort's keys before it spills them to disk.
+SORT_MEMORY_LIMIT = "128MB"
 
 
 def partition_dir(warehouse: str | Location, area: str, table: str, date: str) -> Location:
@@ -59,9 +62,77 @@ def write_parquet(table: pa.Table, path: Path) -> Path:
     """Write deterministically (fixed codec, one file, no wall-clock metadata) and atomically (temp file + rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd", row_group_size=100_000)
+    pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
     os.replace(tmp, path)
     return path
+
+
+def write_sorted_parquet(
+    unsorted: Path,
+    path: Path,
+    keys: Sequence[str],
+    memory_limit: str = SORT_MEMORY_LIMIT,
+    row_group_rows: int = ROW_GROUP_ROWS,
+) -> Path:
+    """The rows of the Parquet file `unsorted` ordered by `keys` into `path`, byte for byte what
+    `write_parquet(read_parquet(unsorted).sort_by(keys).combine_chunks(), path)` writes, in bounded memory.
+
+    DuckDB sorts only the keys and row numbers (spilling to a temp directory beside `path` past `memory_limit`;
+    ties keep the input order, as Arrow's stable sort does); the rows of each output row group are then gathered
+    from the file's row groups one at a time. Memory holds one output row group and one input row group."""
+    import duckdb
+
+    source = pq.ParquetFile(unsorted)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    spill = path.with_name(f".{path.name}.sort-spill")
+    order = ", ".join([*(f'"{k}" ASC NULLS LAST' for k in keys), "file_row_number"])
+    con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": str(spill), "threads": 1})
+    try:
+        query = f"SELECT file_row_number FROM read_parquet(?, file_row_number = true) ORDER BY {order}"
+        # A relation streams its result; con.execute would hold all of it before the first batch.
+        positions = con.sql(query, params=[str(unsorted)]).to_arrow_reader(row_group_rows)
+        with pq.ParquetWriter(tmp, source.schema_arrow, compression="zstd") as writer:
+            pending: list[pa.Array] = []
+            pending_rows = 0
+            written = False
+            for batch in positions:
+                pending.append(batch.column(0))
+                pending_rows += batch.num_rows
+                while pending_rows >= row_group_rows:
+                    group = pa.concat_arrays(pending)
+                    writer.write_table(_gather(source, group[:row_group_rows]), row_group_size=row_group_rows)
+                    pending, written = [group[row_group_rows:]], True
+                    pending_rows = len(pending[0])
+            if pending_rows or not written:  # pq.write_table writes an empty table as one empty row group
+                group = pa.concat_arrays(pending) if pending else pa.array([], pa.int64())
+                writer.write_table(_gather(source, group), row_group_size=row_group_rows)
+    finally:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+    os.replace(tmp, path)
+    return path
+
+
+def _gather(source: pq.ParquetFile, positions: pa.Array) -> pa.Table:
+    """The rows at `positions` (row numbers of the file), in that order, as one contiguous table."""
+    import numpy as np
+
+    wanted = positions.to_numpy(zero_copy_only=False).astype(np.int64)
+    by_position = np.argsort(wanted, kind="stable")
+    ascending = wanted[by_position]
+    pieces = [source.schema_arrow.empty_table()]
+    start = 0
+    for index in range(source.metadata.num_row_groups):
+        end = start + source.metadata.row_group(index).num_rows
+        low, high = np.searchsorted(ascending, [start, end])
+        if low < high:
+            pieces.append(source.read_row_group(index).take(pa.array(ascending[low:high] - start)))
+        start = end
+    in_file_order = pa.concat_tables(pieces)
+    rank = np.empty_like(by_position)
+    rank[by_position] = np.arange(len(by_position))
+    return in_file_order.take(pa.array(rank)).combine_chunks()
 
 
 def read_parquet(path: Location, columns: list[str] | None = None) -> pa.Table:

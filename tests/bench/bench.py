@@ -46,6 +46,53 @@ def write_inbox(n: int, inbox: Path) -> int:
     return words
 
 
+class StageMemory:
+    """Peak RSS per stage, sampled inside the run: of this (the main) process, and of its largest child (a pool
+    worker). The stage is known by wrapping the stage functions that `run_pipeline` calls."""
+
+    STAGES = ("ingest", "normalize", "extract", "validate", "publish", "load_warehouse")
+
+    def __init__(self) -> None:
+        self.stage = "start"
+        self.peaks: dict[str, list[int]] = {}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> StageMemory:
+        from pipeline import stages
+
+        for name in self.STAGES:
+            setattr(stages, name, self._labelled(name, getattr(stages, name)))
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _labelled(self, name: str, fn):
+        def run(*args, **kwargs):
+            self.stage = name
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.stage = "report" if name == self.STAGES[-1] else f"after {name}"
+
+        return run
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._done.wait(SAMPLE_SECONDS):
+            main = me.memory_info().rss
+            _, worker = _tree_rss(me, include_root=False)
+            peak = self.peaks.setdefault(self.stage, [0, 0])
+            peak[0], peak[1] = max(peak[0], main), max(peak[1], worker)
+
+    def report(self) -> dict[str, list[int]]:
+        """stage -> [main process MB, largest worker MB]"""
+        return {stage: [round(v / 2**20) for v in peak] for stage, peak in self.peaks.items()}
+
+
 def run_geowire(inbox: str, warehouse: str, workers: int) -> dict:
     from dataclasses import replace
 
@@ -54,12 +101,18 @@ def run_geowire(inbox: str, warehouse: str, workers: int) -> dict:
 
     settings = replace(Settings.from_env(), workers=workers)
     started = time.perf_counter()
-    summary = run_pipeline([inbox], Path(warehouse), "2026-01-07", settings)
+    with StageMemory() as memory:
+        summary = run_pipeline([inbox], Path(warehouse), "2026-01-07", settings)
     # A quarantined bench file would make the figure meaningless; the corpus's few Spanish releases are expected.
     unexpected = {k: v for k, v in summary["quarantined_by_reason"].items() if k != "non_english"}
     if unexpected:
         raise RuntimeError(f"inputs quarantined: {unexpected}")
-    return {"seconds": time.perf_counter() - started, "stages": summary["seconds"], "rows": summary["rows"]}
+    return {
+        "seconds": time.perf_counter() - started,
+        "stages": summary["seconds"],
+        "stage_peak_mb": memory.report(),
+        "rows": summary["rows"],
+    }
 
 
 def run_naive(inbox: str, workers: int) -> dict:
@@ -86,10 +139,10 @@ def child(mode: str, inbox: str, warehouse: str, workers: int) -> None:
     print(json.dumps(result))
 
 
-def _tree_rss(process: psutil.Process) -> tuple[int, int]:
+def _tree_rss(process: psutil.Process, include_root: bool = True) -> tuple[int, int]:
     """(RSS of the process and its descendants together, largest single RSS) in bytes."""
     total = largest = 0
-    for p in [process, *process.children(recursive=True)]:
+    for p in [process] * include_root + process.children(recursive=True):
         try:
             rss = p.memory_info().rss
         except psutil.Error:
@@ -165,6 +218,9 @@ def main() -> None:
                     f"{docs:>6} {name:>8} {r['seconds']:>8.1f} {docs / r['seconds']:>8.1f} {w / r['seconds']:>9.0f} "
                     f"{r['peak_rss_mb']:>8} {r['largest_process_mb']:>7}  {stages}"
                 )
+                if "stage_peak_mb" in r:
+                    peaks = " ".join(f"{k}={m}/{w}" for k, (m, w) in r["stage_peak_mb"].items())
+                    print(f"{'':>6} {'':>8} peak MB by stage (main/largest worker): {peaks}")
             if baseline is not None:
                 ours = words / runs[0][3]["seconds"]
                 naive = baseline["words"] / baseline["seconds"]
