@@ -141,6 +141,17 @@ def read_parquet(path: Location, columns: list[str] | None = None) -> pa.Table:
     return pq.read_table(path, columns=columns)
 
 
+def parquet_batches(path: Location, columns: list[str] | None = None, batch_rows: int = 10_000) -> pa.RecordBatchReader:
+    """The file's rows as a stream of record batches of at most `batch_rows` rows: readers that can consume a
+    stream (DuckDB's scan of an Arrow reader) never hold the whole table."""
+    if isinstance(path, ObjectPath):
+        source = pq.ParquetFile(path.filesystem.open_input_file(path.key))
+    else:
+        source = pq.ParquetFile(path)
+    schema = source.schema_arrow if columns is None else pa.schema([source.schema_arrow.field(c) for c in columns])
+    return pa.RecordBatchReader.from_batches(schema, source.iter_batches(batch_size=batch_rows, columns=columns))
+
+
 def row_count(path: Location) -> int:
     """Rows of a Parquet file, from its footer: no data is read."""
     return footer(path).num_rows

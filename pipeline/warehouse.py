@@ -141,7 +141,8 @@ def load_partition(warehouse: str | Location, date: str) -> dict[str, int]:
 
 def _load_into(database: Path, warehouse: str | Location, date: str) -> dict[str, int]:
     """Published Parquet is read by pyarrow (local or object store alike, no DuckDB extension needed) and
-    inserted from the Arrow table, all tables in one transaction."""
+    inserted from a stream of Arrow batches, so the whole table is never in memory; all tables in one
+    transaction."""
     loaded: dict[str, int] = {}
     with duckdb.connect(str(database)) as con:
         ensure_schema(con)
@@ -152,7 +153,7 @@ def _load_into(database: Path, warehouse: str | Location, date: str) -> dict[str
                 _run(con, f"DELETE FROM {SCHEMA}.{contract.name} WHERE partition_date = ?", [date])
                 if not path.exists():
                     raise FileNotFoundError(f"{path} is not published")
-                con.register("incoming", storage.read_parquet(path, columns=contract.column_names))
+                con.register("incoming", storage.parquet_batches(path, columns=contract.column_names))
                 columns = ", ".join(contract.column_names)
                 _run(
                     con,

@@ -173,3 +173,14 @@ def test_derived_check_columns_are_computed_as_row_by_row():
     assert derive_checks("events", data, texts, event_ids).equals(expected)
     assert 0 < sum(expected.column("_span_matches_article").to_pylist()) < len(events)
     assert sorted(set(expected.column("_source_count").to_pylist())) == [0, 1, 2]
+
+
+def test_published_files_are_read_in_bounded_batches(tmp_path):
+    rng = random.Random(3)
+    table = storage.to_arrow("articles", [_article(rng, i) for i in range(2_500)])
+    path = tmp_path / "articles.parquet"
+    storage.write_parquet(table, path)
+    reader = storage.parquet_batches(path, columns=["article_id", "text"], batch_rows=1_000)
+    batches = list(reader)
+    assert [b.num_rows for b in batches] == [1_000, 1_000, 500]
+    assert pa.Table.from_batches(batches).equals(table.select(["article_id", "text"]))
