@@ -182,3 +182,10 @@ def test_a_mediation_effort_between_two_sides_is_mediation(extractor):
     assert coded == [("CONSULT", "045", ["QAT"], ["ARE", "SAU"])]
     _, war = code(extractor, "Anyone supporting Russia's war effort risks sanctions.")
     assert "effort" not in [e["trigger"] for e in war.events]  # the war as a whole, not an attack
+
+
+def test_a_relative_clause_keeps_its_own_tense_and_is_no_target(extractor):
+    _, result = code(extractor, "The United States will sanction Hamas, which attacked Israel in October.")
+    coded = events(result)
+    assert ("SANCTION", ["USA"], ["ORG:hamas"], "future") in coded  # not aimed at Israel
+    assert ("ASSAULT", ["ORG:hamas"], ["ISR"], "asserted") in coded  # it did attack

@@ -558,7 +558,10 @@ class EventCoder:
         for o in obj_tokens:
             if noun_roles_filled and object_token is not None and o.i == object_token.i:
                 continue  # "expressed appreciation for Poland's support": the noun's own roles say whom it is for
-            found = index.actors_in(o.subtree)
+            # A relative clause says more about the object, not whom the act is aimed at ("sanction Hamas, which
+            # attacked Israel").
+            relative = {t.i for r in o.subtree if r.dep_ == "relcl" for t in r.subtree}
+            found = index.actors_in(t for t in o.subtree if t.i not in relative)
             if not found and entry.mode == "visit" and o.dep_ == "prep":
                 found = self._countries_in(list(o.subtree), index)[:1]  # "arrived in Amman": the host country
             head = o if o.dep_ != "prep" else next((c for c in o.children if c.dep_ == "pobj"), o)
@@ -730,6 +733,9 @@ class EventCoder:
         "if", "could" make it hypothetical, "will", "plan to", "pledge to" make it future."""
         lex = self.lexicon
         chain = [verb, *list(verb.ancestors)[:4]]
+        # A relative clause has its own tense: "will prosecute groups that have killed ..." did kill.
+        cut = next((k for k, t in enumerate(chain) if t.dep_ == "relcl"), None)
+        chain = chain if cut is None else chain[: cut + 1]
         modifiers = {
             c.lemma_.lower() for t in chain for c in t.children if c.dep_ in ("aux", "neg", "mark", "advmod", "auxpass")
         }
