@@ -356,3 +356,10 @@ def test_diplomatic_ties_and_a_verbal_defence_are_support(extractor):
 def test_a_verb_that_speeds_up_a_named_act_is_its_doer(extractor):
     _, result = code(extractor, "The United States speeded up the withdrawal of its forces from Panama.")
     assert events(result) == [("RETREAT", ["USA"], ["PAN"], "asserted")]
+
+
+def test_fighting_a_disease_or_poverty_is_no_attack(extractor):
+    _, result = code(extractor, "The United States and the European Union will fight the COVID-19 pandemic together.")
+    assert "ASSAULT" not in [e["event_type"] for e in result.events]
+    _, war = code(extractor, "Ukrainian forces fought Russian troops near Bakhmut.")
+    assert events(war) == [("ASSAULT", ["UKR"], ["RUS"], "asserted")]
