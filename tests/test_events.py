@@ -363,3 +363,10 @@ def test_fighting_a_disease_or_poverty_is_no_attack(extractor):
     assert "ASSAULT" not in [e["event_type"] for e in result.events]
     _, war = code(extractor, "Ukrainian forces fought Russian troops near Bakhmut.")
     assert events(war) == [("ASSAULT", ["UKR"], ["RUS"], "asserted")]
+
+
+def test_rescinding_a_sanctions_waiver_tightens_the_sanctions(extractor):
+    _, result = code(extractor, "The United States will rescind its sanctions waivers for Iran.")
+    assert events(result) == [("SANCTION", ["USA"], ["IRN"], "future")]
+    _, eased = code(extractor, "The United States lifted sanctions on Syria.")
+    assert events(eased) == [("RETREAT", ["USA"], ["SYR"], "asserted")]
