@@ -370,3 +370,12 @@ def test_rescinding_a_sanctions_waiver_tightens_the_sanctions(extractor):
     assert events(result) == [("SANCTION", ["USA"], ["IRN"], "future")]
     _, eased = code(extractor, "The United States lifted sanctions on Syria.")
     assert events(eased) == [("RETREAT", ["USA"], ["SYR"], "asserted")]
+
+
+def test_a_phrasal_verb_is_another_word(extractor):
+    _, result = code(extractor, "President Biden said the United States will never give up on the hostages.")
+    assert "AID" not in [e["event_type"] for e in result.events]
+    _, beaten = code(extractor, "Israeli soldiers beat up Palestinian detainees.")
+    assert events(beaten) == [("ASSAULT", ["ISR"], ["PSE"], "asserted")]  # listed with its particle
+    _, kidnapped = code(extractor, "Afghan rebels have kidnapped up to 16 Russian advisers.")
+    assert events(kidnapped) == [("ASSAULT", ["AFG"], ["RUS"], "asserted")]  # "up to 16" is a quantity

@@ -335,6 +335,11 @@ class EventCoder:
         with_particle = [e for e in entries if e.particle and e.particle in children]
         if with_particle:
             return with_particle[0]
+        # A phrasal verb is another word: "will never give up" gives nothing. "up to 16" is a quantity the parser
+        # sometimes hangs on the verb as a particle.
+        quantity = {t.i for t in token.doc[:-1] if t.lower_ == "up" and token.doc[t.i + 1].lower_ == "to"}
+        if any(c.dep_ == "prt" and c.i not in quantity for c in token.children):
+            return None
         plain = [e for e in entries if not e.particle]
         return plain[0] if plain else None
 
