@@ -337,8 +337,7 @@ class EventCoder:
             return with_particle[0]
         # A phrasal verb is another word: "will never give up" gives nothing. "up to 16" is a quantity the parser
         # sometimes hangs on the verb as a particle.
-        quantity = {t.i for t in token.doc[:-1] if t.lower_ == "up" and token.doc[t.i + 1].lower_ == "to"}
-        if any(c.dep_ == "prt" and c.i not in quantity for c in token.children):
+        if any(c.dep_ == "prt" and not _quantity_up(c) for c in token.children):
             return None
         plain = [e for e in entries if not e.particle]
         return plain[0] if plain else None
@@ -962,6 +961,11 @@ def _fill_unnamed_victims(
     for raw in coded:
         if raw["type"] in NOMINAL_CONFLICT_TYPES and not raw["targets"] and raw.get("nominal") and len(bystanders) == 1:
             raw["targets"] = bystanders
+
+
+def _quantity_up(token: Token) -> bool:
+    """ "up" of "up to 16"."""
+    return token.lower_ == "up" and token.i + 1 < len(token.doc) and token.doc[token.i + 1].lower_ == "to"
 
 
 def _tokens_text(heads: list[Token]) -> str:
