@@ -861,13 +861,19 @@ def _fills_role(child: Token, role: str) -> bool:
 
 
 def code_article_events(
-    coder: EventCoder, article, parsed: dict[int, Doc], mentions, actors: dict[str, ActorInfo], fallback_date: date
+    coder: EventCoder,
+    article,
+    parsed: dict[int, Doc],
+    mentions,
+    actors: dict[str, ActorInfo],
+    fallback_date: date,
+    signer: list[str],
 ) -> list[CodedEvent]:
     """Events of one article, in sentence order, one per distinct (type, source and target affiliations, and for
-    promises and aid the kind of thing promised)."""
+    promises and aid the kind of thing promised). `signer` is who "I" is (`EventCoder.signer`)."""
     from pipeline.extract.commitments import categorize, implied_recipient  # commitments builds on these events
 
-    ctx = ArticleContext(actors, coder.signer(article), coder.national_offices)
+    ctx = ArticleContext(actors, signer, coder.national_offices)
     by_sentence: dict[int, list] = {}
     for m in mentions:
         by_sentence.setdefault(m.sentence_index, []).append(m)

@@ -77,6 +77,7 @@ class Extractor:
     def extract_batch(self, articles: Sequence[Article], fallback_date: date) -> list[ArticleResult]:
         docs = [self.nlp.make_doc(a.text) for a in articles]
         spans = [self.actors.dictionary_spans(doc) for doc in docs]
+        signers = [self.events.signer(a) for a in articles]  # "I" of a signed document: the gate and the coder
         parse: list[tuple[int, int]] = []  # sentences that may hold an event: tagger, parser, lemmas
         ner_after_parse: set[tuple[int, int]] = set()  # of those, the ones whose entities can change the actors
         ner_only: list[tuple[int, int]] = []  # sentences with an unknown name only: tagger and parser skipped
@@ -89,7 +90,7 @@ class Extractor:
                 for span, entry in spans[pos]
                 if getattr(entry, "actor_id", None)
             }
-            stand_ins = STAND_IN_WORDS | {SIGNER_PRONOUN} if self.events.signer(article) else STAND_IN_WORDS
+            stand_ins = STAND_IN_WORDS | {SIGNER_PRONOUN} if signers[pos] else STAND_IN_WORDS
             for s in article.sentences:
                 words = [t.lower_ for t in doc.char_span(s.start, s.end, alignment_mode="expand") or []]
                 has_actor = s.index in mentioned or s.index in need_ner or stand_ins.intersection(words)
@@ -110,7 +111,9 @@ class Extractor:
         self._recognise([parsed[pos][index] for pos, index in parse if (pos, index) in ner_after_parse])
         found = [self.actors.resolve(a, docs[pos], spans[pos], parsed[pos]) for pos, a in enumerate(articles)]
         events = [
-            code_article_events(self.events, a, parsed[pos], found[pos].mentions, found[pos].actors, fallback_date)
+            code_article_events(
+                self.events, a, parsed[pos], found[pos].mentions, found[pos].actors, fallback_date, signers[pos]
+            )
             for pos, a in enumerate(articles)
         ]
         self._locate(events, parsed, ner_after_parse)
