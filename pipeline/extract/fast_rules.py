@@ -9,13 +9,15 @@ order (later patterns take precedence), each setting its attributes on one token
 
 from __future__ import annotations
 
+import copy
 import operator
 import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any, cast
 
-from spacy.attrs import LEMMA, MORPH, ORTH, POS
+from spacy.attrs import DEP, IS_SPACE, LEMMA, LOWER, MORPH, ORTH, POS, TAG
+from spacy.lookups import Lookups, Table
 from spacy.pipeline import AttributeRuler, Lemmatizer
 from spacy.tokens import Doc
 from spacy.tokens._retokenize import set_token_attrs
@@ -74,23 +76,30 @@ class FastAttributeRuler:
                         break
                 else:
                     self._always.append(entry)
-        # A token's (lower, tag, dep, is_space) -> the patterns whose first token it satisfies, found once
+        # A token's (lower, tag, dep, is_space) string ids -> the patterns whose first token it satisfies, found once
         # (emptied when it reaches CACHE_LIMIT entries, so a long run's memory stays flat).
         self._starting: dict[tuple, list[tuple[int, tuple]]] = {}
 
     def __call__(self, doc: Doc) -> Doc:
-        features = [(t.lower_, t.tag_, t.dep_, t.is_space) for t in doc]
+        # Features as string ids, read in one array (building a Token per word costs more than the matching);
+        # a token's strings are looked up only when its features are new or a pattern's later token needs them.
+        rows = doc.to_array([LOWER, TAG, DEP, IS_SPACE]).tolist()
+        strings = doc.vocab.strings
         matches: set[tuple[int, int, int]] = set()
-        for start, feature in enumerate(features):
-            starting = self._starting.get(feature)
+        for start, row in enumerate(rows):
+            ids = tuple(row)
+            starting = self._starting.get(ids)
             if starting is None:
                 if len(self._starting) >= CACHE_LIMIT:
                     self._starting.clear()
+                feature = _feature(strings, row)
                 candidates = self._by_lower.get(feature[0], []) + self._by_tag.get(feature[1], []) + self._always
-                starting = self._starting[feature] = [p for p in candidates if _passes(feature, p[1][0])]
+                starting = self._starting[ids] = [p for p in candidates if _passes(feature, p[1][0])]
             for attr_id, tests in starting:
                 end = start + len(tests)
-                if end <= len(features) and all(_passes(features[start + k], tests[k]) for k in range(1, len(tests))):
+                if end <= len(rows) and all(
+                    _passes(_feature(strings, rows[start + k]), tests[k]) for k in range(1, len(tests))
+                ):
                     matches.add((attr_id, start, end))
         for attr_id, start, end in sorted(matches):
             index = self.indices[attr_id]
@@ -100,6 +109,11 @@ class FastAttributeRuler:
     def pipe(self, docs: Iterable[Doc], batch_size: int = 0) -> Iterator[Doc]:
         for doc in docs:
             yield self(doc)
+
+
+def _feature(strings, row: list[int]) -> tuple[str, str, str, bool]:
+    """(lower, tag, dep, is_space) of a token from its row of string ids."""
+    return strings[row[0]], strings[row[1]], strings[row[2]], bool(row[3])
 
 
 def _passes(feature: tuple, tests) -> bool:
@@ -116,7 +130,7 @@ class FastLemmatizer:
     Token objects; here the three are read as one array per doc and a lemma is computed once per combination."""
 
     def __init__(self, lemmatizer: Lemmatizer):
-        self.lemmatizer = lemmatizer
+        self.lemmatizer = _with_set_index(lemmatizer)
         self._lemmas: dict[tuple[int, int, int], int] = {}
 
     def __call__(self, doc: Doc) -> Doc:
@@ -133,6 +147,7 @@ class FastLemmatizer:
                 if found is None:
                     if len(self._lemmas) >= CACHE_LIMIT:
                         self._lemmas.clear()
+                        self.lemmatizer.cache.clear()
                     found = self._lemmas[key] = strings.add(self.lemmatizer.lemmatize(doc[i])[0])
                 lemmas[i] = found
         doc.from_array([LEMMA], cast(Ints2d, lemmas.reshape(-1, 1)))
@@ -141,3 +156,20 @@ class FastLemmatizer:
     def pipe(self, docs: Iterable[Doc], batch_size: int = 0) -> Iterator[Doc]:
         for doc in docs:
             yield self(doc)
+
+
+def _with_set_index(lemmatizer: Lemmatizer) -> Lemmatizer:
+    """A copy of the lemmatizer whose word index per part of speech is a set. spaCy keeps it as a list (57,000
+    nouns) and tests every candidate base form against it by `in`, a linear scan that made a new word's lemma
+    cost ~0.2 ms; membership, and so every lemma, is the same. spaCy's own component is left as it is."""
+    lookups = Lookups()
+    for name in lemmatizer.lookups.tables:
+        table = lemmatizer.lookups.get_table(name)
+        if name == "lemma_index":
+            table = Table.from_dict({pos: frozenset(words) for pos, words in table.items()}, name=name)
+        lookups.set_table(name, table)
+    fast = copy.copy(lemmatizer)
+    fast.lookups = lookups
+    fast.cache = {}
+    fast.lemmatize = fast.rule_lemmatize  # spaCy binds it at construction: to the original, in the copy
+    return fast
