@@ -57,6 +57,13 @@ def test_person_named_after_title_and_of_country(extractor):
     assert sum(m.actor_id == "PER:tomas-brevik" for m in result.mentions) == 2  # the surname resolves
 
 
+def test_a_surname_with_an_inner_capital_resolves_without_ner(extractor):
+    # The second sentence holds no name the NER gate looks for: the bare surname is found from the first.
+    text = "Kevin McCarthy spoke on Monday. The President will meet with McCarthy and DelBene on Tuesday."
+    _, result = extract(extractor, text)
+    assert [m.text for m in result.mentions if m.actor_id == "PER:kevin-mccarthy"] == ["Kevin McCarthy", "McCarthy"]
+
+
 def test_spelling_variants_resolve_to_one_actor(extractor):
     _, result = extract(extractor, "Zelensky spoke first. Then Zelenskiy and President Zelenskyy spoke again.")
     assert ids(result) == {"PER:volodymyr-zelenskyy"}

@@ -83,11 +83,27 @@ def test_ner_gate_changes_nothing(extractor):
     articles = _articles(texts)
     gated = extractor.extract_batch(articles, date(2026, 1, 7))
     everywhere = Extractor(extractor.nlp, extractor.actors.gazetteer, extractor.events.lexicon)
-    everywhere.actors.sentences_where_ner_counts = lambda article, doc, spans: {s.index for s in article.sentences}
+    everywhere.actors.sentences_where_ner_counts = lambda article, doc, spans, tagged: set(tagged)
     assert everywhere.extract_batch(articles, date(2026, 1, 7)) == gated
-    doc = extractor.nlp.make_doc(articles[-1].text)
-    spans = extractor.actors.dictionary_spans(doc)
-    assert len(extractor.actors.sentences_where_ner_counts(articles[-1], doc, spans)) < len(articles[-1].sentences)
+    assert len(_where_ner_counts(extractor, articles[-1])) < len(articles[-1].sentences)
+
+
+def test_ner_gate_reads_the_tagger(extractor):
+    """A name in two words goes to NER when the tagger reads them as proper nouns; capitalised words it reads
+    otherwise (a slogan, which NER sometimes makes a person) do not."""
+    texts = [
+        "Tomas Brevik will help American families, the President said.",
+        "Build Back Better will help American families, the President said.",
+    ]
+    assert [_where_ner_counts(extractor, article) for article in _articles(texts)] == [{0}, set()]
+
+
+def _where_ner_counts(extractor, article) -> set[int]:
+    """The gate's choice for an article whose every sentence has been parsed."""
+    doc = extractor.nlp.make_doc(article.text)
+    components = [name for name in extractor.components if name != "ner"]
+    tagged = dict(enumerate(extractor.analyse([article.text[s.start : s.end] for s in article.sentences], components)))
+    return extractor.actors.sentences_where_ner_counts(article, doc, extractor.actors.dictionary_spans(doc), tagged)
 
 
 def test_ordered_map_keeps_input_order_on_a_pool():

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 from pipeline.extract.gazetteer import ActorInfo, Alias, Gazetteer, Title, slugify
@@ -156,22 +156,26 @@ class ActorExtractor:
         }
 
     def sentences_where_ner_counts(
-        self, article: Article, doc: Doc, spans: list[tuple[Span, Alias | Title]]
+        self, article: Article, doc: Doc, spans: list[tuple[Span, Alias | Title]], tagged: dict[int, Doc]
     ) -> set[int]:
-        """Sentences whose NER entities can change the actors found (`resolve`): those with an uncovered name of
-        two words or more (a sentence's first word included), a capitalised word right after a title ("President
-        Brevik"), a word that names a kind of organisation, or an ambiguous alias the GPE label settles. Elsewhere
-        every entity is covered by the dictionary, too short to be kept, or a surname `resolve` finds without it."""
+        """Of the tagged (parsed) sentences, those whose NER entities can change the actors found (`resolve`): with
+        an uncovered name of two words or more that the tagger reads as proper nouns (a sentence's first word
+        included), a capitalised word right after a title ("President Brevik"), a word that names a kind of
+        organisation, or an ambiguous alias the GPE label settles. Elsewhere every entity is covered by the
+        dictionary, too short to be kept, or a surname `resolve` finds without it."""
         covered = {i for span, _ in spans for i in range(span.start, span.end)}
         after_title = {span.end for span, entry in spans if isinstance(entry, Title)}
         ambiguous = {span.start for span, entry in spans if isinstance(entry, Alias) and entry.ambiguous}
         found = set()
-        for s in article.sentences:
-            sent = doc.char_span(s.start, s.end, alignment_mode="expand")
+        for index, sent_doc in tagged.items():
+            start = article.sentences[index].start
+            sent = doc.char_span(start, article.sentences[index].end, alignment_mode="expand")
+            proper = {start + t.idx for t in sent_doc if t.pos_ == "PROPN"}  # character offsets in the article
             if sent is not None and (
-                any(sent.start <= i < sent.end for i in ambiguous) or _may_hold_new_actor(sent, covered, after_title)
+                any(sent.start <= i < sent.end for i in ambiguous)
+                or _may_hold_new_actor(sent, covered, after_title, proper)
             ):
-                found.add(s.index)
+                found.add(index)
         return found
 
     def resolve(
@@ -247,7 +251,7 @@ class ActorExtractor:
                 covered.update(range(name_span.start_char, name_span.end_char))
         # A bare surname after the full name is the same person ("President Tomas Brevik ... Brevik said").
         for token in doc:
-            if token.text in surnames and token.is_title and token.idx not in covered:
+            if token.text in surnames and _is_name_case(token) and token.idx not in covered:
                 found.append((token.idx, token.idx + len(token.text), surnames[token.text], False))
         _country_from_sentence(new_actors, found, starts)
         unambiguous = {a for _, _, a, amb in found if not amb}
@@ -389,11 +393,12 @@ def _is_bloc(doc: Doc, span: Span) -> bool:
     return span.end < len(doc) and doc[span.end].lower_ in BLOC_NOUNS
 
 
-def _may_hold_new_actor(sent: Span, covered: set[int], after_title: set[int]) -> bool:
+def _may_hold_new_actor(sent: Span, covered: set[int], after_title: set[int], proper: set[int]) -> bool:
     """Whether an entity the NER model may find in the sentence can become an actor in `resolve`: two name words
-    in a row, possibly joined by a hyphen, a full stop or a particle ("Jean-Pierre", "Ursula von der Leyen"); a
-    capitalised word right after a title; or an organisation word ("Commission on Elections")."""
-    name_before = False  # a name word earlier in the current run of name words and joiners
+    in a row that the tagger reads as proper nouns (`proper`: their character offsets), possibly joined by a
+    hyphen, a full stop or a particle ("Jean-Pierre", "Ursula von der Leyen"); a capitalised word right after a
+    title; or an organisation word ("Commission on Elections")."""
+    name_before = False  # a proper name word earlier in the current run of name words and joiners
     for token in sent:
         if token.i in covered:
             name_before = False
@@ -402,13 +407,20 @@ def _may_hold_new_actor(sent: Span, covered: set[int], after_title: set[int]) ->
         if text in ORG_KEYWORDS:
             return True
         is_name = text[:1].isupper() and (token.is_alpha or "-" in text)
-        if is_name and (name_before or token.i in after_title):
+        if is_name and token.i in after_title:
             return True
-        if is_name:
+        if is_name and token.idx in proper:
+            if name_before:
+                return True
             name_before = True
         elif not (text in _NAME_JOINERS or token.lower_ in _NAME_PARTICLES):
             name_before = False
     return False
+
+
+def _is_name_case(token: Token) -> bool:
+    """Capitalised as a name: "Brevik", and "McCarthy" or "DelBene", but not a word in capitals ("BREVIK:")."""
+    return token.is_title or (token.is_alpha and token.text[:1].isupper() and not token.is_upper)
 
 
 def _has_unknown_name(sent: Span | None, covered: set[int]) -> bool:

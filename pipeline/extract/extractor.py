@@ -79,11 +79,9 @@ class Extractor:
         spans = [self.actors.dictionary_spans(doc) for doc in docs]
         signers = [self.events.signer(a) for a in articles]  # "I" of a signed document: the gate and the coder
         parse: list[tuple[int, int]] = []  # sentences that may hold an event: tagger, parser, lemmas
-        ner_after_parse: set[tuple[int, int]] = set()  # of those, the ones whose entities can change the actors
         ner_only: list[tuple[int, int]] = []  # sentences with an unknown name only: tagger and parser skipped
         for pos, (article, doc) in enumerate(zip(articles, docs, strict=True)):
             need_ner = self.actors.sentences_needing_ner(article, doc, spans[pos])
-            ner_counts = need_ner | self.actors.sentences_where_ner_counts(article, doc, spans[pos])
             starts = [s.start for s in article.sentences]
             mentioned = {
                 bisect.bisect_right(starts, span.start_char) - 1
@@ -96,8 +94,6 @@ class Extractor:
                 has_actor = s.index in mentioned or s.index in need_ner or stand_ins.intersection(words)
                 if has_actor and self.events.is_candidate(words):
                     parse.append((pos, s.index))
-                    if s.index in ner_counts:
-                        ner_after_parse.add((pos, s.index))
                 elif s.index in need_ner:
                     ner_only.append((pos, s.index))
         parsed: list[dict[int, Doc]] = [{} for _ in articles]
@@ -108,6 +104,14 @@ class Extractor:
                 parsed[pos][index] = sent_doc
         # NER runs last in the pipeline and reads nothing the other components set, so running it afterwards on
         # the parsed sentences that need it annotates them as the full pipeline would.
+        tagged: list[dict[int, Doc]] = [{} for _ in articles]
+        for pos, index in parse:
+            tagged[pos][index] = parsed[pos][index]
+        ner_after_parse = {  # parsed sentences whose entities can change the actors
+            (pos, index)
+            for pos, article in enumerate(articles)
+            for index in self.actors.sentences_where_ner_counts(article, docs[pos], spans[pos], tagged[pos])
+        }
         self._recognise([parsed[pos][index] for pos, index in parse if (pos, index) in ner_after_parse])
         found = [self.actors.resolve(a, docs[pos], spans[pos], parsed[pos]) for pos, a in enumerate(articles)]
         events = [
