@@ -90,12 +90,13 @@ def test_ner_gate_changes_nothing(extractor):
 
 def test_ner_gate_reads_the_tagger(extractor):
     """A name in two words goes to NER when the tagger reads them as proper nouns; capitalised words it reads
-    otherwise (a slogan, which NER sometimes makes a person) do not."""
+    otherwise (a slogan, which NER sometimes makes a person) and a transcript's speaker label do not."""
     texts = [
         "Tomas Brevik will help American families, the President said.",
         "Build Back Better will help American families, the President said.",
+        "MS. PSAKI: We will help American families.",
     ]
-    assert [_where_ner_counts(extractor, article) for article in _articles(texts)] == [{0}, set()]
+    assert [_where_ner_counts(extractor, article) for article in _articles(texts)] == [{0}, set(), set()]
 
 
 def _where_ner_counts(extractor, article) -> set[int]:

@@ -396,8 +396,9 @@ def _is_bloc(doc: Doc, span: Span) -> bool:
 def _may_hold_new_actor(sent: Span, covered: set[int], after_title: set[int], proper: set[int]) -> bool:
     """Whether an entity the NER model may find in the sentence can become an actor in `resolve`: two name words
     in a row that the tagger reads as proper nouns (`proper`: their character offsets), possibly joined by a
-    hyphen, a full stop or a particle ("Jean-Pierre", "Ursula von der Leyen"); a capitalised word right after a
-    title; or an organisation word ("Commission on Elections")."""
+    hyphen, a full stop or a particle ("Jean-Pierre", "Ursula von der Leyen"), words in capitals excepted (a
+    transcript's "MS. PSAKI:" or "Q"); a capitalised word right after a title; or an organisation word
+    ("Commission on Elections")."""
     name_before = False  # a proper name word earlier in the current run of name words and joiners
     for token in sent:
         if token.i in covered:
@@ -409,7 +410,7 @@ def _may_hold_new_actor(sent: Span, covered: set[int], after_title: set[int], pr
         is_name = text[:1].isupper() and (token.is_alpha or "-" in text)
         if is_name and token.i in after_title:
             return True
-        if is_name and token.idx in proper:
+        if is_name and token.idx in proper and not token.is_upper:
             if name_before:
                 return True
             name_before = True
