@@ -88,6 +88,7 @@ EVALUATION_TYPES = frozenset({"SUPPORT", "ACCUSE"})
 IMPLIED_TARGET_TYPES = frozenset({"AGREE", "SUPPORT"})
 # Suffixes undone, in order, when the model's lemma is not a lexicon word: (suffix, replacement).
 INFLECTIONS = (("ied", "y"), ("ies", "y"), ("ing", "e"), ("ing", ""), ("ed", ""), ("d", ""), ("es", ""), ("s", ""))
+INFLECTION_CACHE_LIMIT = 200_000  # words remembered by `EventCoder._inflection_of`; emptied when full
 # "with the U.K. and France taking a leading role": the actors who actually act.
 LEADING_VERBS = frozenset({"take", "play", "lead", "spearhead", "head"})
 # "Hungary said it will support ...": a pronoun subject of a reported clause is the actor who speaks.
@@ -229,6 +230,9 @@ class EventCoder:
         self.lexicon = lexicon
         self.gazetteer = gazetteer
         self._known = set(lexicon.verbs) | set(lexicon.support_verbs) | set(lexicon.nouns)
+        # Last words of phrase entries ("hunger strike" -> "strike"): only these look at their modifiers.
+        self._phrase_heads = frozenset(known.rsplit(" ", 1)[-1] for known in self._known if " " in known)
+        self._inflected: dict[str, str | None] = {}  # word -> the lexicon word it inflects, found once per word
         # Offices of a national government (titles.yaml entries that name no organisation), in lower case.
         self.national_offices = frozenset(
             surface.lower() for surface, title in gazetteer.titles.items() if title.affiliation_id is None
@@ -238,9 +242,10 @@ class EventCoder:
         """The token's lemma, or the lexicon word its inflection comes from when the model's lemma is wrong
         ("staged" -> "stag")."""
         lemma = token.lemma_.lower()
-        for modifier in token.children:  # a phrase entry ("hunger strike", "general strike") wins over its head
-            if modifier.dep_ in ("compound", "amod") and (phrase := f"{modifier.lower_} {lemma}") in self._known:
-                return phrase
+        if lemma in self._phrase_heads:  # a phrase entry ("hunger strike", "general strike") wins over its head
+            for modifier in token.children:
+                if modifier.dep_ in ("compound", "amod") and (phrase := f"{modifier.lower_} {lemma}") in self._known:
+                    return phrase
         if lemma in self.lexicon.frame_nouns:  # "a mediation effort between ...": the effort is the mediation
             for modifier in token.children:
                 named = modifier.lemma_.lower()
@@ -250,11 +255,22 @@ class EventCoder:
                     return named
         if lemma in self._known:
             return lemma
-        word = token.lower_
-        for suffix, ending in INFLECTIONS:
-            if word.endswith(suffix) and (stem := word[: -len(suffix)] + ending) in self._known:
-                return stem
-        return lemma
+        return self._inflection_of(token.lower_) or lemma
+
+    def _inflection_of(self, word: str) -> str | None:
+        """The lexicon word `word` is an inflection of, if any."""
+        if word not in self._inflected:
+            if len(self._inflected) >= INFLECTION_CACHE_LIMIT:
+                self._inflected.clear()
+            self._inflected[word] = next(
+                (
+                    stem
+                    for suffix, ending in INFLECTIONS
+                    if word.endswith(suffix) and (stem := word[: -len(suffix)] + ending) in self._known
+                ),
+                None,
+            )
+        return self._inflected[word]
 
     def signer(self, article) -> list[str]:
         """The person who signed the document, when its last line is a known person's name alone
