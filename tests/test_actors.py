@@ -64,6 +64,22 @@ def test_a_surname_with_an_inner_capital_resolves_without_ner(extractor):
     assert [m.text for m in result.mentions if m.actor_id == "PER:kevin-mccarthy"] == ["Kevin McCarthy", "McCarthy"]
 
 
+def test_honorifics_and_transcript_marks_are_not_part_of_a_name(extractor):
+    # The entities NER sometimes gives on White House texts, resolved as `resolve` does with the model's output.
+    text = "The Honorable Tomas Brevik spoke. Q Ines Halvorsen asked a question. The Honorable spoke."
+    article = normalize_record(RawRecord(source_id="t", source="test", text=text), "en")
+    doc = extractor.nlp.make_doc(article.text)
+    entities = [
+        (text.index(name), text.index(name) + len(name), "PERSON")
+        for name in ("The Honorable Tomas Brevik", "Q Ines Halvorsen", "The Honorable spoke")
+    ]
+    found = extractor.actors._resolve(article, doc, extractor.actors.dictionary_spans(doc), entities)
+    assert [(m.actor_id, m.text) for m in found.mentions] == [
+        ("PER:tomas-brevik", "Tomas Brevik"),
+        ("PER:ines-halvorsen", "Ines Halvorsen"),
+    ]
+
+
 def test_spelling_variants_resolve_to_one_actor(extractor):
     _, result = extract(extractor, "Zelensky spoke first. Then Zelenskiy and President Zelenskyy spoke again.")
     assert ids(result) == {"PER:volodymyr-zelenskyy"}

@@ -104,7 +104,10 @@ _NAME_JOINERS = frozenset({"-", ".", "'"})
 _NAME_PARTICLES = frozenset(
     {"von", "van", "der", "den", "de", "del", "della", "da", "di", "du", "la", "le", "bin", "ibn", "al", "el", "ben"}
 )
-_NAME_PREFIXES = frozenset({"Mr.", "Mrs.", "Ms.", "Dr.", "Sir", "Dame", "Lord", "Mr", "Mrs", "Ms", "Dr"})
+# Honorifics the model takes into a name; "The" only as in "The Honorable"; "Q" marks a question in transcripts.
+_NAME_PREFIXES = frozenset(
+    {"Mr.", "Mrs.", "Ms.", "Dr.", "Sir", "Dame", "Lord", "Mr", "Mrs", "Ms", "Dr", "Honorable", "Hon.", "Q"}
+)
 
 
 @dataclass(frozen=True)
@@ -276,7 +279,7 @@ class ActorExtractor:
     ) -> tuple[Span, str] | None:
         # Strip a title or honorific the model included in the name.
         while len(span) > 1:
-            if span[0].text in _NAME_PREFIXES:
+            if span[0].text in _NAME_PREFIXES or (span[0].lower_ == "the" and span[1].text == "Honorable"):
                 span = doc[span.start + 1 : span.end]
             elif span.start in title_starts and title_starts[span.start].end < span.end:
                 span = doc[title_starts[span.start].end : span.end]
