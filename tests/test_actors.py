@@ -80,6 +80,18 @@ def test_honorifics_and_transcript_marks_are_not_part_of_a_name(extractor):
     ]
 
 
+def test_names_of_things_are_no_persons(extractor):
+    text = "The Strategic Plan was praised by Border Patrol agents and by Tomas Brevik near Bristol Bay."
+    article = normalize_record(RawRecord(source_id="t", source="test", text=text), "en")
+    doc = extractor.nlp.make_doc(article.text)
+    entities = [
+        (text.index(name), text.index(name) + len(name), "PERSON")
+        for name in ("Strategic Plan", "Border Patrol", "Tomas Brevik", "Bristol Bay")
+    ]
+    found = extractor.actors._resolve(article, doc, extractor.actors.dictionary_spans(doc), entities)
+    assert [m.actor_id for m in found.mentions] == ["PER:tomas-brevik"]
+
+
 def test_spelling_variants_resolve_to_one_actor(extractor):
     _, result = extract(extractor, "Zelensky spoke first. Then Zelenskiy and President Zelenskyy spoke again.")
     assert ids(result) == {"PER:volodymyr-zelenskyy"}

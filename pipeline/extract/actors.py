@@ -99,6 +99,16 @@ ORG_EXCLUDED = frozenset(
         "Times",
     }
 )
+# Words that make a name the model reads as a person's the name of a thing: a law, a programme, a prize, a place
+# ("Strategic Plan", "Malcolm Baldrige Award", "Border Patrol", "Bristol Bay"). Common surnames are left out.
+NOT_PERSON_WORDS = ORG_KEYWORDS | ORG_EXCLUDED | frozenset(
+    {
+        "Act", "Plan", "Program", "Programme", "Initiative", "Strategy", "Project", "Fund", "Award", "Awards",
+        "Prize", "Medal", "Patrol", "Service", "Services", "Corps", "Council", "Committee", "Caucus", "Summit",
+        "Forum", "Institute", "Association", "Coalition", "Alliance", "Network", "Company", "Corporation",
+        "Knowledge", "Bay", "River", "Lake", "Island", "Islands", "Canyon", "Canyons", "Monument", "County",
+    }
+)  # fmt: skip
 # Tokens that can sit inside a person's name between two capitalised words.
 _NAME_JOINERS = frozenset({"-", ".", "'"})
 _NAME_PARTICLES = frozenset(
@@ -288,6 +298,8 @@ class ActorExtractor:
         while len(span) > 1 and span[-1].text in ("'s", "’s"):
             span = doc[span.start : span.end - 1]
         if not all(t.is_alpha or t.text in ("-", ".", "'") or "-" in t.text for t in span):
+            return None
+        if any(t.text in NOT_PERSON_WORDS for t in span):
             return None
         surname = span[-1].text
         if surname in surnames:
