@@ -58,7 +58,7 @@ clean:
 	rm -rf "$(AIRFLOW_HOME)" warehouse/parquet warehouse/quarantine warehouse/quality warehouse/runs warehouse/_work \
 		warehouse/reports \
 		warehouse/geowire.duckdb warehouse/.geowire.duckdb.lock
-bench:
+bench: setup
 	$(UV) run --frozen python tests/bench/bench.py --n 1000 --baseline-n 300 --workers 2
-bench-memory:
+bench-memory: setup
 	$(UV) run --frozen python tests/bench/bench.py --n 1000 --n 5000 --skip-baseline --workers 2
