@@ -129,7 +129,7 @@ class Extractor:
             results.append(
                 ArticleResult(
                     found[pos].mentions, found[pos].actors, [e.row() for e in events[pos]], commitments,
-                    len(parsed[pos]),
+                    sum(doc.has_annotation("DEP") for doc in parsed[pos].values()),  # NER-only ones are not parsed
                 )
             )
         return results
