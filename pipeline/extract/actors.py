@@ -6,10 +6,14 @@ the surrounding title ("Israeli National Security Advisor Tzachi Hanegbi", "Pres
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+import numpy
+from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
@@ -263,8 +267,8 @@ class ActorExtractor:
                 found.append((name_span.start_char, name_span.end_char, actor_id, False))
                 covered.update(range(name_span.start_char, name_span.end_char))
         # A bare surname after the full name is the same person ("President Tomas Brevik ... Brevik said").
-        for token in doc:
-            if token.text in surnames and _is_name_case(token) and token.idx not in covered:
+        for token in _tokens_spelled(doc, surnames):
+            if _is_name_case(token) and token.idx not in covered:
                 found.append((token.idx, token.idx + len(token.text), surnames[token.text], False))
         _country_from_sentence(new_actors, found, starts)
         unambiguous = {a for _, _, a, amb in found if not amb}
@@ -337,7 +341,7 @@ class ActorExtractor:
             return None
         if not all(t.is_alpha or t.text in ("-", "&") for t in span):
             return None  # "Delegation of Authority Under Section 506(a)(1" is a document title
-        if any(isinstance(entry, Alias) and entry.actor_id for _, entry in self.dictionary_spans(span.as_doc())):
+        if any(isinstance(entry, Alias) and entry.actor_id for _, entry in self.dictionary_spans(_window(span))):
             return None  # a body named after countries ("U.S.-EU Energy Council") is their forum, not an actor
         oid = "ORG:" + slugify(span.text)
         country, affiliation = self._context_country(doc, span.start, span.end)
@@ -349,14 +353,14 @@ class ActorExtractor:
         "NATO Secretary General") or right after it ("of Nigeria"): (country_code, affiliation_id)."""
         before_end = start - 1 if start > 0 and doc[start - 1].text in ("'s", "’s") else start
         before = doc[max(0, before_end - 4) : before_end]
-        for span, entry in reversed(self.dictionary_spans(before.as_doc()) if len(before) else []):
+        for span, entry in reversed(self.dictionary_spans(_window(before)) if len(before) else []):
             if span.end == len(before) and isinstance(entry, Alias):
                 found = self._country_or_igo(entry.actor_id)
                 if found != (None, None):
                     return found
         after = doc[end : min(len(doc), end + 5)]
         if len(after) >= 2 and after[0].lower_ == "of":
-            for span, entry in self.dictionary_spans(after.as_doc()):
+            for span, entry in self.dictionary_spans(_window(after)):
                 if span.start in (1, 2) and isinstance(entry, Alias):  # "of Norway", "of the United States"
                     return self._country_or_igo(entry.actor_id)
         return None, None
@@ -370,6 +374,21 @@ class ActorExtractor:
         if info.actor_type == "igo":
             return None, info.actor_id
         return None, None
+
+
+def _tokens_spelled(doc: Doc, words: Iterable[str]) -> list[Token]:
+    """The doc's tokens spelled as one of `words`, in order, found on the array of spellings (a Token object for
+    each word of a long article costs more than the rest of `resolve`)."""
+    ids = [get_string_id(w) for w in words]
+    if not ids:
+        return []
+    return [doc[int(i)] for i in numpy.flatnonzero(numpy.isin(doc.to_array(ORTH), ids))]
+
+
+def _window(span: Span) -> Doc:
+    """A few tokens as a doc of their own, for the dictionary (which matches on the words alone). `Span.as_doc`
+    would read the whole article's token array for each one."""
+    return Doc(span.doc.vocab, words=[t.text for t in span], spaces=[bool(t.whitespace_) for t in span])
 
 
 def _country_from_sentence(
