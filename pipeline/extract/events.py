@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Token
 
 from pipeline.extract.dates import resolve_date
@@ -233,6 +234,7 @@ class EventCoder:
         # Last words of phrase entries ("hunger strike" -> "strike"): only these look at their modifiers.
         self._phrase_heads = frozenset(known.rsplit(" ", 1)[-1] for known in self._known if " " in known)
         self._inflected: dict[str, str | None] = {}  # word -> the lexicon word it inflects, found once per word
+        self._form_ids = frozenset(get_string_id(form) for form in lexicon.surface_forms)
         # Offices of a national government (titles.yaml entries that name no organisation), in lower case.
         self.national_offices = frozenset(
             surface.lower() for surface, title in gazetteer.titles.items() if title.affiliation_id is None
@@ -278,10 +280,9 @@ class EventCoder:
         alias = self.gazetteer.aliases.get(article.text.rstrip().rsplit("\n", 1)[-1].strip().strip("\u200b"))
         return [alias.actor_id] if alias and alias.actor_id and alias.actor_id.startswith("PER:") else []
 
-    def is_candidate(self, words: list[str]) -> bool:
-        """Cheap pre-filter: a trigger word form occurs in the sentence."""
-        forms = self.lexicon.surface_forms
-        return any(w in forms for w in words)
+    def is_candidate(self, word_ids: set[int]) -> bool:
+        """Cheap pre-filter: a trigger word form occurs among the sentence's lower-case words (string ids)."""
+        return not self._form_ids.isdisjoint(word_ids)
 
     # ------------------------------------------------------------------ one sentence
 

@@ -18,8 +18,10 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.pipeline import AttributeRuler, Lemmatizer
+from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
 from pipeline.extract.actors import ActorExtractor, Mention
@@ -49,6 +51,7 @@ class ArticleResult:
 
 # Sentences per model batch: results do not depend on it (tests/test_throughput.py), only speed does.
 SENTENCE_BATCH = 128
+STAND_IN_IDS = frozenset(get_string_id(word) for word in STAND_IN_WORDS)
 
 
 class Extractor:
@@ -88,10 +91,12 @@ class Extractor:
                 for span, entry in spans[pos]
                 if getattr(entry, "actor_id", None)
             }
-            stand_ins = STAND_IN_WORDS | {SIGNER_PRONOUN} if signers[pos] else STAND_IN_WORDS
+            stand_ins = STAND_IN_IDS | {get_string_id(SIGNER_PRONOUN)} if signers[pos] else STAND_IN_IDS
+            lowers = doc.to_array(LOWER).tolist()  # string ids: no Token object per word
             for s in article.sentences:
-                words = [t.lower_ for t in doc.char_span(s.start, s.end, alignment_mode="expand") or []]
-                has_actor = s.index in mentioned or s.index in need_ner or stand_ins.intersection(words)
+                sent = doc.char_span(s.start, s.end, alignment_mode="expand")
+                words = set(lowers[sent.start : sent.end]) if sent is not None else set()
+                has_actor = s.index in mentioned or s.index in need_ner or not stand_ins.isdisjoint(words)
                 if has_actor and self.events.is_candidate(words):
                     parse.append((pos, s.index))
                 elif s.index in need_ner:
