@@ -5,11 +5,12 @@ Each expectation's `meta.on_failure` decides what a failure does:
 - `stop_publish`: the table as a whole is wrong (schema drift, duplicate keys): nothing is published.
 Validation results are kept as JSON and rendered as GX Data Docs under `<warehouse>/quality/`.
 
-A table is validated in chunks of `CHUNK_ROWS` rows, so memory does not grow with the partition: GX runs the suite
-on each chunk and the chunks' results are merged into one result per table, as GX would report it on the whole
-table. Row-level expectations merge by adding counts and offsetting each chunk's failing row positions; the
-expectations about the whole table (its row count, a key's uniqueness) are judged on the whole file instead, the
-row count from the Parquet footer and duplicate keys by DuckDB. A table of one chunk is GX's result as it is.
+A table is validated in chunks of `CHUNK_ROWS` rows (fewer when rows are wide, `CHUNK_BYTES`), so memory does
+not grow with the partition: GX runs the suite on each chunk and the chunks' results are merged into one result
+per table, as GX would report it on the whole table. Row-level expectations merge by adding counts and offsetting
+each chunk's failing row positions; the expectations about the whole table (its row count, a key's uniqueness) are
+judged on the whole file instead, the row count from the Parquet footer and duplicate keys by DuckDB. A table of
+one chunk is GX's result as it is.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ DERIVED_COLUMNS = {
 ARTICLE_CHILDREN = ("actor_mentions", "events", "commitments")
 
 CHUNK_ROWS = 20_000
+CHUNK_BYTES = 16 * 2**20  # fewer rows per chunk for wide rows: 20,000 articles' texts would be some 120 MB
 # Judged row by row: a chunk's result is its rows' share of the whole table's.
 ROW_EXPECTATIONS = frozenset(
     {
@@ -450,7 +452,8 @@ def check_table(
     def chunks() -> Iterator[pa.Table]:
         offset = 0
         source = pq.ParquetFile(path)
-        for batch in source.iter_batches(chunk_rows or CHUNK_ROWS) if source.metadata.num_rows else []:
+        batches = source.iter_batches(chunk_rows or _chunk_rows(source.metadata)) if source.metadata.num_rows else []
+        for batch in batches:
             chunk = pa.Table.from_batches([batch])
             if table in ARTICLE_CHILDREN and quarantined_articles:
                 ids = chunk.column("article_id").to_pylist()
@@ -464,6 +467,12 @@ def check_table(
     for position in orphans:
         failures.setdefault(position, []).append("article quarantined")
     return result, failures, stops
+
+
+def _chunk_rows(metadata: pq.FileMetaData) -> int:
+    """`CHUNK_ROWS`, or as many rows as make about `CHUNK_BYTES` of (uncompressed) data."""
+    size = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    return max(1, min(CHUNK_ROWS, CHUNK_BYTES * metadata.num_rows // max(size, 1)))
 
 
 def write_split(
