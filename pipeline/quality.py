@@ -205,6 +205,7 @@ class QualityGate:
                 raise ValueError(f"{table}: a table in {count} chunks needs its whole-table facts")
             _judge_whole_table(merged, whole)
             _finish(merged)
+            merged.meta.get("batch_markers", {}).pop("pandas_data_fingerprint", None)  # it was the first chunk's
         run_id = RunIdentifier(run_name=run_name)
         merged.meta.update(
             validation_id=definition.id,
