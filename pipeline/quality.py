@@ -481,23 +481,31 @@ def write_split(
 ) -> tuple[int, int, pa.Table]:
     """The file's rows split by `split_rows`, one row group at a time: the passing rows to `passed_path`, the
     failing ones (with their reason) to `quarantine_path`, byte for byte as `storage.write_parquet` writes the
-    split of the whole table. Returns the rows in, the rows passed and the quarantined table (failing rows only)."""
+    split of the whole table. Returns the rows in, the rows passed and the quarantined table (failing rows only).
+
+    With no failing row the passing rows are the file as it is: the stages stage their tables with the writer
+    settings of `storage.write_parquet`, so a copy is what a rewrite would write, without holding a row group."""
     file = pq.ParquetFile(source)
     bad_positions = sorted(failures)
     quarantined: list[pa.Table] = []
     passed_rows = start = 0
     passed_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = passed_path.with_name(f".{passed_path.name}.tmp")
-    with _RowGroupWriter(tmp, file.schema_arrow) as writer:
-        for index in range(file.metadata.num_row_groups):
-            group = file.read_row_group(index)
-            end = start + group.num_rows
-            low, high = bisect.bisect_left(bad_positions, start), bisect.bisect_left(bad_positions, end)
-            passed, bad = split_rows(group, {p - start: failures[p] for p in bad_positions[low:high]})
-            writer.write(passed)
-            quarantined.append(bad)
-            passed_rows += passed.num_rows
-            start = end
+    if not failures:
+        shutil.copyfile(source, tmp)
+        passed_rows = start = file.metadata.num_rows
+    else:
+        with _RowGroupWriter(tmp, file.schema_arrow) as writer:
+            for index in range(file.metadata.num_row_groups):
+                group = file.read_row_group(index)
+                end = start + group.num_rows
+                low, high = bisect.bisect_left(bad_positions, start), bisect.bisect_left(bad_positions, end)
+                passed, bad = split_rows(group, {p - start: failures[p] for p in bad_positions[low:high]})
+                del group
+                writer.write(passed)
+                quarantined.append(bad)
+                passed_rows += passed.num_rows
+                start = end
     os.replace(tmp, passed_path)
     bad_table = (
         pa.concat_tables(quarantined).combine_chunks()

@@ -250,3 +250,34 @@ def test_article_texts_are_looked_up_in_any_order_with_the_last_copy_of_an_id(tm
         if rng.random() < 0.7:
             ids.sort()
         assert texts.lookup([*ids, None]) == {i: expected[i] for i in ids if i in expected}
+
+
+def test_rows_of_a_quarantined_article_follow_it_in_every_chunk(gate, tmp_path):
+    rng = random.Random(26)
+    texts = _texts(rng)
+    _partition(tmp_path, texts, _mentions(rng, texts, 200))
+    gone = set(sorted(texts)[::7])
+    inputs = quality.CheckInputs(tmp_path)
+    path = tmp_path / "actor_mentions.parquet"
+    _, failures, _ = quality.check_table(gate, "actor_mentions", path, "date=2026-01-07", inputs, gone, 13)
+    _, expected, _ = _whole_table(gate, "actor_mentions", tmp_path, texts)
+    for position, article_id in enumerate(storage.read_parquet(path).column("article_id").to_pylist()):
+        if article_id in gone:
+            expected.setdefault(position, []).append("article quarantined")
+    assert failures == expected
+    assert sum(reasons[-1] == "article quarantined" for reasons in failures.values()) > 20
+
+
+def test_with_no_failing_row_the_staged_file_is_what_a_rewrite_would_write(tmp_path):
+    rng = random.Random(27)
+    texts = _texts(rng)
+    _partition(tmp_path, texts, _mentions(rng, texts, 500))
+    sorted_staged = tmp_path / "sorted.parquet"  # as normalise and extract stage their tables
+    storage.write_sorted_parquet(tmp_path / "actor_mentions.parquet", sorted_staged, ("article_id", "char_start"))
+    for source in (tmp_path / "articles.parquet", sorted_staged):
+        rows_in, passed, bad = quality.write_split(source, {}, tmp_path / "v.parquet", tmp_path / "q.parquet")
+        assert rows_in == passed == pq.ParquetFile(source).metadata.num_rows and bad.num_rows == 0
+        storage.write_parquet(storage.read_parquet(source), tmp_path / "rewritten.parquet")
+        assert (tmp_path / "v.parquet").read_bytes() == (tmp_path / "rewritten.parquet").read_bytes()
+        storage.write_parquet(quality.split_rows(storage.read_parquet(source), {})[1], tmp_path / "none.parquet")
+        assert (tmp_path / "q.parquet").read_bytes() == (tmp_path / "none.parquet").read_bytes()
