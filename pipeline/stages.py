@@ -427,43 +427,35 @@ def extract(
 
 @_timed
 def validate(warehouse: str | fs.Location, date: str) -> dict:
-    """Run the GX suites. Failing rows go to quarantine; a table-level failure stops the run here."""
-    from pipeline.quality import ARTICLE_CHILDREN, QualityGate, QualityGateError, derive_checks, split_rows
+    """Run the GX suites. Failing rows go to quarantine; a table-level failure stops the run here. Each table is
+    validated and split in chunks (`quality.check_table`, `quality.write_split`): memory does not grow with it."""
+    from pipeline import quality
 
     warehouse = fs.location(warehouse)
     work = _work(warehouse, date)
     quality_dir = warehouse / "quality"
-    gate = QualityGate(fs.local_dir(warehouse) / "quality" / "data_docs")
-    # One table in memory at a time, with the two columns other tables' checks need.
-    articles = storage.read_parquet(work / "articles.parquet", columns=["article_id", "text"])
-    texts = dict(zip(articles.column("article_id").to_pylist(), articles.column("text").to_pylist(), strict=True))
-    del articles
-    event_ids = set(storage.read_parquet(work / "events.parquet", columns=["event_id"]).column("event_id").to_pylist())
+    gate = quality.QualityGate(fs.local_dir(warehouse) / "quality" / "data_docs")
+    inputs = quality.CheckInputs(work)
     stops: dict[str, list[str]] = {}
     counts: dict[str, dict[str, int]] = {}
     quarantined_articles: set[str] = set()
     for name in contracts.table_names():
-        data = storage.read_parquet(work / f"{name}.parquet")
-        checked = derive_checks(name, data, texts, event_ids)
-        result, failures, stop = gate.validate(name, checked, run_name=f"date={date}")
+        path = work / f"{name}.parquet"
+        result, failures, stop = quality.check_table(gate, name, path, f"date={date}", inputs, quarantined_articles)
         storage.write_json(quality_dir / f"date={date}" / f"{name}.json", result)
         if stop:
             stops[name] = stop
             continue
-        if name in ARTICLE_CHILDREN and quarantined_articles:
-            for position, aid in enumerate(data.column("article_id").to_pylist()):
-                if aid in quarantined_articles:
-                    failures.setdefault(position, []).append("article quarantined")
-        passed, bad = split_rows(data, failures)
+        rows_in, passed, bad = quality.write_split(
+            path, failures, work / "validated" / f"{name}.parquet", work / "quarantine" / f"{name}.parquet"
+        )
         if name == "articles":
             quarantined_articles = set(bad.column("article_id").to_pylist())
-        storage.write_parquet(passed, work / "validated" / f"{name}.parquet")
-        storage.write_parquet(bad, work / "quarantine" / f"{name}.parquet")
-        counts[name] = {"rows_in": data.num_rows, "passed": passed.num_rows, "quarantined": bad.num_rows}
+        counts[name] = {"rows_in": rows_in, "passed": passed, "quarantined": bad.num_rows}
     gate.build_docs()
     if stops:
         details = "; ".join(f"{t}: {', '.join(s)}" for t, s in stops.items())
-        raise QualityGateError(f"partition {date} not published, table-level expectations failed: {details}")
+        raise quality.QualityGateError(f"partition {date} not published, table-level expectations failed: {details}")
     return {"tables": counts, "quality_dir": str(quality_dir)}
 
 

@@ -3,6 +3,7 @@ near-duplicate index that keeps compressed texts finds the matches the one that 
 
 from __future__ import annotations
 
+import os
 import random
 from datetime import UTC, date, datetime
 
@@ -184,3 +185,51 @@ def test_published_files_are_read_in_bounded_batches(tmp_path):
     batches = list(reader)
     assert [b.num_rows for b in batches] == [1_000, 1_000, 500]
     assert pa.Table.from_batches(batches).equals(table.select(["article_id", "text"]))
+
+
+def _signature(hashvalues: list[int]):
+    """A MinHash with the given values, of the scheme `NearDuplicateIndex.first_match` makes."""
+    from datasketch import MinHash
+
+    from pipeline.neardup import NUM_PERM
+
+    return MinHash(num_perm=NUM_PERM, scheme="affine32", hashvalues=hashvalues)
+
+
+def test_on_disk_index_finds_the_candidates_of_datasketchs_lsh():
+    from datasketch import MinHashLSH
+
+    from pipeline.neardup import LSH_BANDS, NUM_PERM
+
+    rng = random.Random(9)
+    index = NearDuplicateIndex()
+    lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
+    # Few distinct values per position: many band collisions, some signatures sharing one band, some several.
+    signatures = [_signature([rng.randrange(3) for _ in range(NUM_PERM)]) for _ in range(300)]
+    for position, signature in enumerate(signatures):
+        expected = sorted(int(key) for key in lsh.query(signature))
+        assert index.candidates(signature) == expected
+        index.add(f"a{position}", "text", signature)
+        lsh.insert(str(position), signature)
+    assert sum(len(index.candidates(s)) > 1 for s in signatures) > 50
+
+
+def _resident_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def test_near_duplicate_index_keeps_its_originals_on_disk(tmp_path):
+    from pipeline.neardup import NUM_PERM, NearDuplicateMarker
+
+    rng = random.Random(13)
+    marker = NearDuplicateMarker(tmp_path, "2026-01-07")
+    index_file = tmp_path / "_work" / "date=2026-01-07" / "neardup.sqlite"
+    vocabulary = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=6)) for _ in range(3_000)]
+    texts = [" ".join(rng.choices(vocabulary, k=500)) for _ in range(6_000)]  # some 2 kB each compressed
+    signatures = [_signature([rng.getrandbits(32) for _ in range(NUM_PERM)]) for _ in texts]
+    before = _resident_mb()
+    for position, (text, signature) in enumerate(zip(texts, signatures, strict=True)):
+        marker._index.add(f"a{position}", text, signature)
+    assert _resident_mb() - before < 15  # kept in memory, these originals took some 50 MB
+    assert index_file.stat().st_size > 6_000 * 2_000
