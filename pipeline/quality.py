@@ -518,11 +518,12 @@ def write_split(
 
 class _RowGroupWriter:
     """Writes a stream of tables as `pq.write_table` writes their concatenation: row groups of
-    `storage.ROW_GROUP_ROWS` rows made of the same chunks, so the bytes are the same; holds one row group."""
+    `storage.rows_per_group` rows made of the same chunks, so the bytes are the same; holds one row group."""
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         self._writer = pq.ParquetWriter(path, schema, compression="zstd")
         self._schema = schema
+        self._group_rows = storage.rows_per_group(schema)
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
         self._written = False
@@ -533,14 +534,14 @@ class _RowGroupWriter:
     def write(self, table: pa.Table) -> None:
         self._pending.append(table)
         self._pending_rows += table.num_rows
-        while self._pending_rows >= storage.ROW_GROUP_ROWS:
+        while self._pending_rows >= self._group_rows:
             pending = pa.concat_tables(self._pending)
-            self._write_group(pending.slice(0, storage.ROW_GROUP_ROWS))
-            rest = pending.slice(storage.ROW_GROUP_ROWS)
+            self._write_group(pending.slice(0, self._group_rows))
+            rest = pending.slice(self._group_rows)
             self._pending, self._pending_rows = [rest], rest.num_rows
 
     def _write_group(self, table: pa.Table) -> None:
-        self._writer.write_table(table, row_group_size=storage.ROW_GROUP_ROWS)
+        self._writer.write_table(table, row_group_size=self._group_rows)
         self._written = True
 
     def __exit__(self, *exc: object) -> None:

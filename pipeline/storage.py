@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterable, Sequence
+from functools import cache
 from pathlib import Path
 
 import pyarrow as pa
@@ -28,6 +29,9 @@ from pipeline.fs import Location, ObjectPath
 
 PART_FILE = "part-0.parquet"
 ROW_GROUP_ROWS = 100_000
+# Articles hold whole texts (~10 kB each): a row group is written and read whole, so 100,000 of them would be
+# ~1 GB in memory at once; 2,000 keep it near 20 MB.
+ARTICLE_ROW_GROUP_ROWS = 2_000
 # What DuckDB may hold of a sort's keys before it spills them to disk.
 SORT_MEMORY_LIMIT = "128MB"
 
@@ -58,11 +62,21 @@ def sort_rows(table_name: str, table: pa.Table) -> pa.Table:
     return table.sort_by([(c, "ascending") for c in contract.sort_by])
 
 
+def rows_per_group(schema: pa.Schema) -> int:
+    """Rows per Parquet row group for a table of this schema: fewer for the articles (and their quarantine)."""
+    return ARTICLE_ROW_GROUP_ROWS if _article_columns() <= set(schema.names) else ROW_GROUP_ROWS
+
+
+@cache
+def _article_columns() -> frozenset[str]:
+    return frozenset(contracts.table("articles").column_names)
+
+
 def write_parquet(table: pa.Table, path: Path) -> Path:
     """Write deterministically (fixed codec, one file, no wall-clock metadata) and atomically (temp file + rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+    pq.write_table(table, tmp, compression="zstd", row_group_size=rows_per_group(table.schema))
     os.replace(tmp, path)
     return path
 
@@ -72,7 +86,7 @@ def write_sorted_parquet(
     path: Path,
     keys: Sequence[str],
     memory_limit: str = SORT_MEMORY_LIMIT,
-    row_group_rows: int = ROW_GROUP_ROWS,
+    row_group_rows: int | None = None,
 ) -> Path:
     """The rows of the Parquet file `unsorted` ordered by `keys` into `path`, byte for byte what
     `write_parquet(read_parquet(unsorted).sort_by(keys).combine_chunks(), path)` writes, in bounded memory.
@@ -83,6 +97,7 @@ def write_sorted_parquet(
     import duckdb
 
     source = pq.ParquetFile(unsorted)
+    row_group_rows = row_group_rows or rows_per_group(source.schema_arrow)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     spill = path.with_name(f".{path.name}.sort-spill")

@@ -26,6 +26,18 @@ def test_writes_are_byte_identical(tmp_path):
     assert meta.metadata[b"schema_version"] == b"1"
 
 
+def test_articles_hold_fewer_rows_per_row_group(tmp_path):
+    """A row group is written and read whole: the articles' texts make theirs small, other tables keep 100,000."""
+    n = storage.ARTICLE_ROW_GROUP_ROWS * 2 + 1
+    articles = storage.to_arrow("articles", [article_row(f"a{i:05d}") for i in range(n)])
+    storage.write_parquet(articles, tmp_path / "articles.parquet")
+    assert pq.read_metadata(tmp_path / "articles.parquet").num_row_groups == 3
+    storage.write_sorted_parquet(tmp_path / "articles.parquet", tmp_path / "sorted.parquet", ["article_id"])
+    assert (tmp_path / "sorted.parquet").read_bytes() == (tmp_path / "articles.parquet").read_bytes()
+    actors = storage.to_arrow("actors", [])
+    assert storage.rows_per_group(actors.schema) == storage.ROW_GROUP_ROWS
+
+
 def test_publish_replaces_a_partition_whole(tmp_path):
     warehouse = tmp_path / "wh"
     staged = storage.write_parquet(storage.to_arrow("articles", [article_row("a")]), tmp_path / "s1.parquet")
