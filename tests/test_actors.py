@@ -67,13 +67,7 @@ def test_a_surname_with_an_inner_capital_resolves_without_ner(extractor):
 def test_honorifics_and_transcript_marks_are_not_part_of_a_name(extractor):
     # The entities NER sometimes gives on White House texts, resolved as `resolve` does with the model's output.
     text = "The Honorable Tomas Brevik spoke. Q Ines Halvorsen asked a question. The Honorable spoke."
-    article = normalize_record(RawRecord(source_id="t", source="test", text=text), "en")
-    doc = extractor.nlp.make_doc(article.text)
-    entities = [
-        (text.index(name), text.index(name) + len(name), "PERSON")
-        for name in ("The Honorable Tomas Brevik", "Q Ines Halvorsen", "The Honorable spoke")
-    ]
-    found = extractor.actors._resolve(article, doc, extractor.actors.dictionary_spans(doc), entities)
+    found = _resolve_persons(extractor, text, ["The Honorable Tomas Brevik", "Q Ines Halvorsen", "The Honorable spoke"])
     assert [(m.actor_id, m.text) for m in found.mentions] == [
         ("PER:tomas-brevik", "Tomas Brevik"),
         ("PER:ines-halvorsen", "Ines Halvorsen"),
@@ -82,14 +76,16 @@ def test_honorifics_and_transcript_marks_are_not_part_of_a_name(extractor):
 
 def test_names_of_things_are_no_persons(extractor):
     text = "The Strategic Plan was praised by Border Patrol agents and by Tomas Brevik near Bristol Bay."
+    found = _resolve_persons(extractor, text, ["Strategic Plan", "Border Patrol", "Tomas Brevik", "Bristol Bay"])
+    assert [m.actor_id for m in found.mentions] == ["PER:tomas-brevik"]
+
+
+def _resolve_persons(extractor, text: str, names: list[str]):
+    """`resolve` on the text with these names as the model's PERSON entities."""
     article = normalize_record(RawRecord(source_id="t", source="test", text=text), "en")
     doc = extractor.nlp.make_doc(article.text)
-    entities = [
-        (text.index(name), text.index(name) + len(name), "PERSON")
-        for name in ("Strategic Plan", "Border Patrol", "Tomas Brevik", "Bristol Bay")
-    ]
-    found = extractor.actors._resolve(article, doc, extractor.actors.dictionary_spans(doc), entities)
-    assert [m.actor_id for m in found.mentions] == ["PER:tomas-brevik"]
+    entities = [(text.index(name), text.index(name) + len(name), "PERSON") for name in names]
+    return extractor.actors._resolve(article, doc, extractor.actors.dictionary_spans(doc), entities)
 
 
 def test_spelling_variants_resolve_to_one_actor(extractor):
