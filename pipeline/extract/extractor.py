@@ -107,8 +107,6 @@ class Extractor:
             texts = [articles[p].text[articles[p].sentences[i].start : articles[p].sentences[i].end] for p, i in wanted]
             for (pos, index), sent_doc in zip(wanted, self.analyse(texts, components), strict=True):
                 parsed[pos][index] = sent_doc
-        # NER runs last in the pipeline and reads nothing the other components set, so running it afterwards on
-        # the parsed sentences that need it annotates them as the full pipeline would.
         tagged: list[dict[int, Doc]] = [{} for _ in articles]
         for pos, index in parse:
             tagged[pos][index] = parsed[pos][index]
@@ -117,6 +115,8 @@ class Extractor:
             for pos, article in enumerate(articles)
             for index in self.actors.sentences_where_ner_counts(article, docs[pos], spans[pos], tagged[pos])
         }
+        # NER runs last in the pipeline and reads nothing the other components set, so running it afterwards on
+        # the parsed sentences that need it annotates them as the full pipeline would.
         self._recognise([parsed[pos][index] for pos, index in parse if (pos, index) in ner_after_parse])
         found = [self.actors.resolve(a, docs[pos], spans[pos], parsed[pos]) for pos, a in enumerate(articles)]
         events = [
