@@ -24,7 +24,12 @@ from pipeline import contracts, fs, models, storage
 from pipeline.fs import Location
 
 DATABASE_FILE = "geowire.duckdb"
+CATALOG = "geowire"  # what DuckDB names the catalog of a file called geowire.duckdb; the load attaches a copy
 SCHEMA = "news"
+# Rows per DuckDB row group written by a load (DuckDB's default is 122,880): a night's articles are never in
+# memory together. Costs some 20% in file size for narrow tables; analyst queries measured no slower.
+LOAD_ROW_GROUP_ROWS = 2_048
+LOAD_MEMORY_LIMIT = "128MB"  # DuckDB's buffer pool during a load; past it, blocks go to disk
 
 VIEWS = {
     "actor_dim": """
@@ -141,10 +146,17 @@ def load_partition(warehouse: str | Location, date: str) -> dict[str, int]:
 
 def _load_into(database: Path, warehouse: str | Location, date: str) -> dict[str, int]:
     """Published Parquet is read by pyarrow (local or object store alike, no DuckDB extension needed) and
-    inserted from a stream of Arrow batches, so the whole table is never in memory; all tables in one
-    transaction."""
+    inserted from a stream of Arrow batches; all tables in one transaction.
+
+    The night is held in memory in neither form. DuckDB writes an inserted row group to the file as soon as it
+    is full, so with `LOAD_ROW_GROUP_ROWS`-row groups a transaction holds one row group per table, not a night
+    of article texts (some 10 kB each). No write-ahead log is written: the file is a private copy, renamed into
+    place only after its checkpoint, so a crash loses nothing the log could restore."""
     loaded: dict[str, int] = {}
-    with duckdb.connect(str(database)) as con:
+    with duckdb.connect(config={"memory_limit": LOAD_MEMORY_LIMIT}) as con:
+        options = f"RECOVERY_MODE no_wal_writes, ROW_GROUP_SIZE {LOAD_ROW_GROUP_ROWS}"
+        _run(con, f"ATTACH '{_sql_literal(str(database))}' AS {CATALOG} ({options})")
+        _run(con, f"USE {CATALOG}")
         ensure_schema(con)
         _run(con, "BEGIN TRANSACTION")
         try:
@@ -153,7 +165,10 @@ def _load_into(database: Path, warehouse: str | Location, date: str) -> dict[str
                 _run(con, f"DELETE FROM {SCHEMA}.{contract.name} WHERE partition_date = ?", [date])
                 if not path.exists():
                     raise FileNotFoundError(f"{path} is not published")
-                con.register("incoming", storage.parquet_batches(path, columns=contract.column_names))
+                con.register(
+                    "incoming",
+                    storage.parquet_batches(path, columns=contract.column_names, batch_rows=LOAD_ROW_GROUP_ROWS),
+                )
                 columns = ", ".join(contract.column_names)
                 _run(
                     con,
@@ -171,6 +186,10 @@ def _load_into(database: Path, warehouse: str | Location, date: str) -> dict[str
             raise
         _run(con, "CHECKPOINT")  # everything in the file itself, no write-ahead log left to move with it
     return loaded
+
+
+def _sql_literal(text: str) -> str:
+    return text.replace("'", "''")
 
 
 def _wal(database: Path) -> Path:

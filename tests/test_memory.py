@@ -233,3 +233,32 @@ def test_near_duplicate_index_keeps_its_originals_on_disk(tmp_path):
         marker._index.add(f"a{position}", text, signature)
     assert _resident_mb() - before < 15  # kept in memory, these originals took some 50 MB
     assert index_file.stat().st_size > 6_000 * 2_000
+
+
+def test_a_load_writes_the_night_in_small_row_groups_as_it_goes(tmp_path):
+    """DuckDB writes an inserted row group to the file when it is full; with small row groups a load's
+    transaction holds one of them, not the night's article texts. Every text arrives whole."""
+    import duckdb
+
+    from pipeline import warehouse
+    from tests.conftest import article_row
+
+    rng = random.Random(21)
+    date_ = "2026-01-07"
+    rows = [article_row(f"a{i:05d}", " ".join(rng.choices(WORDS, k=1_500))) for i in range(5_000)]  # ~60 MB
+    staged = {}
+    for name in contracts.table_names():
+        table = storage.to_arrow(name, rows if name == "articles" else [])
+        staged[name] = storage.write_parquet(table, tmp_path / "staging" / f"{name}.parquet")
+    storage.publish_partition(staged, tmp_path / "wh", date_)
+    assert warehouse.load_partition(tmp_path / "wh", date_)["articles"] == len(rows)
+    database = warehouse.database_path(tmp_path / "wh")
+    assert not database.with_name(f"{database.name}.wal").exists()
+    with duckdb.connect(str(database), read_only=True) as con:
+        groups = con.execute(
+            "SELECT row_group_id, max(count) FROM pragma_storage_info('news.articles') GROUP BY 1"
+        ).fetchall()
+        loaded = con.execute("SELECT article_id, text FROM news.articles ORDER BY article_id").fetchall()
+    assert len(groups) == -(-len(rows) // warehouse.LOAD_ROW_GROUP_ROWS)
+    assert max(rows_in_group for _, rows_in_group in groups) <= warehouse.LOAD_ROW_GROUP_ROWS
+    assert loaded == [(r["article_id"], r["text"]) for r in rows]
