@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.config import Settings
+from pipeline.config import LOG_FORMAT, Settings
 from pipeline.partition import parse_partition
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -26,7 +26,7 @@ console = Console(stderr=True)
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log one line per stage")] = False) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format=LOG_FORMAT)
 
 
 @app.command()

@@ -11,6 +11,7 @@ from pipeline.fs import Location, location
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_INBOX = Path(__file__).resolve().parent / "sample_inbox"
+LOG_FORMAT = "%(levelname)s %(message)s"  # `geowire`'s log lines, in its process and in the stages it spawns
 
 
 @dataclass(frozen=True)

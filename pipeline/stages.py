@@ -7,6 +7,7 @@ counts (what goes into XCom).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import multiprocessing
@@ -34,6 +35,7 @@ NON_ENGLISH_CONFIDENCE = 0.9
 
 
 def _timed(fn):
+    @functools.wraps(fn)  # its name and module: the stage pickles by reference to run in another process
     def wrapper(*args, **kwargs):
         started = time.perf_counter()
         result = fn(*args, **kwargs)
@@ -41,8 +43,6 @@ def _timed(fn):
         log.info("%s %s", fn.__name__, {k: v for k, v in result.items() if not isinstance(v, (dict, list))})
         return result
 
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
     return wrapper
 
 

@@ -47,10 +47,11 @@ def write_inbox(n: int, inbox: Path) -> int:
 
 
 class StageMemory:
-    """Peak RSS per stage, sampled inside the run: of this (the main) process, and of its largest child (a pool
-    worker). The stage is known by wrapping the stage functions that `run_pipeline` calls."""
+    """Peak RSS per stage, sampled inside the run: of this (the main) process, and of the largest other process
+    (a stage's own process, a pool worker). The stage is known by wrapping what `run_pipeline` calls: the stages
+    it runs here, and the function that runs a stage in a process of its own."""
 
-    STAGES = ("ingest", "normalize", "extract", "validate", "publish", "load_warehouse")
+    IN_PROCESS = ("ingest", "extract", "publish")
 
     def __init__(self) -> None:
         self.stage = "start"
@@ -59,10 +60,12 @@ class StageMemory:
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def __enter__(self) -> StageMemory:
-        from pipeline import stages
+        from pipeline import runner, stages
 
-        for name in self.STAGES:
+        for name in self.IN_PROCESS:
             setattr(stages, name, self._labelled(name, getattr(stages, name)))
+        own_process = runner._in_own_process
+        runner._in_own_process = lambda stage, *args: self._labelled(stage.__name__, own_process)(stage, *args)
         self._thread.start()
         return self
 
@@ -76,7 +79,7 @@ class StageMemory:
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.stage = "report" if name == self.STAGES[-1] else f"after {name}"
+                self.stage = "report" if name == "load_warehouse" else f"after {name}"
 
         return run
 
@@ -89,7 +92,7 @@ class StageMemory:
             peak[0], peak[1] = max(peak[0], main), max(peak[1], worker)
 
     def report(self) -> dict[str, list[int]]:
-        """stage -> [main process MB, largest worker MB]"""
+        """stage -> [main process MB, largest other process MB]"""
         return {stage: [round(v / 2**20) for v in peak] for stage, peak in self.peaks.items()}
 
 
@@ -220,7 +223,7 @@ def main() -> None:
                 )
                 if "stage_peak_mb" in r:
                     peaks = " ".join(f"{k}={m}/{w}" for k, (m, w) in r["stage_peak_mb"].items())
-                    print(f"{'':>6} {'':>8} peak MB by stage (main/largest worker): {peaks}")
+                    print(f"{'':>6} {'':>8} peak MB by stage (main/largest other process): {peaks}")
             if baseline is not None:
                 ours = words / runs[0][3]["seconds"]
                 naive = baseline["words"] / baseline["seconds"]
