@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -39,30 +40,36 @@ def sample_run(tmp_path_factory):
     shutil.copy(SAMPLE_ARTICLE, inbox / "sample_article.txt")
     shutil.copy(REPO / "pipeline" / "sample_inbox" / "whitehouse_releases.jsonl", inbox / "wh.jsonl")
     warehouse = root / "wh"
-    first = geowire("run", "--input", str(inbox), "--warehouse", str(warehouse), "--date", DATE, "--json")
+    first = geowire("-v", "run", "--input", str(inbox), "--warehouse", str(warehouse), "--date", DATE, "--json")
     assert first.returncode == 0, first.stderr
     hashes = parquet_hashes(warehouse)
     second = geowire_in_process("run", "--input", str(inbox), "--warehouse", str(warehouse), "--date", DATE, "--json")
     assert second.returncode == 0, second.stderr
-    return warehouse, json.loads(first.stdout), json.loads(second.stdout), hashes
+    return warehouse, json.loads(first.stdout), json.loads(second.stdout), hashes, first.stderr
 
 
 def test_rerun_is_byte_identical(sample_run):
-    warehouse, _, _, first_hashes = sample_run
+    warehouse, _, _, first_hashes, _ = sample_run
     assert len(first_hashes) == 5
     assert parquet_hashes(warehouse) == first_hashes
 
 
 def test_summary_counts(sample_run):
-    _, summary, again, _ = sample_run
+    _, summary, again, _, _ = sample_run
     assert summary["inputs_read"] == 6 and summary["articles_published"] == 6
     assert summary["duplicates"] == 0 and summary["quarantined"] == 0 and summary["counts_balance"]
     assert set(summary["seconds"]) == {"ingest", "normalize", "extract", "validate", "publish", "load_warehouse"}
     assert again["rows"] == summary["rows"]
 
 
+def test_verbose_logs_a_line_per_stage_also_from_the_stages_in_their_own_process(sample_run):
+    log = sample_run[4]
+    for stage in ("ingest", "normalize", "extract", "validate", "publish", "load_warehouse"):
+        assert re.search(rf"^INFO {stage} {{", log, re.MULTILINE), f"no log line of {stage}:\n{log[-2000:]}"
+
+
 def test_published_layout_and_metadata(sample_run):
-    warehouse, summary, _, _ = sample_run
+    warehouse, summary, _, _, _ = sample_run
     for table in ("articles", "actors", "actor_mentions", "events", "commitments"):
         path = warehouse / "parquet" / table / f"date={DATE}" / "part-0.parquet"
         meta = pq.read_metadata(path)
@@ -73,7 +80,7 @@ def test_published_layout_and_metadata(sample_run):
 
 
 def test_sample_actors_in_duckdb(sample_run):
-    warehouse, _, _, _ = sample_run
+    warehouse, _, _, _, _ = sample_run
     with duckdb.connect(str(warehouse / "geowire.duckdb"), read_only=True) as con:
         actors = {
             r[0]
@@ -157,7 +164,7 @@ def test_clear_errors(tmp_path):
 
 
 def test_warehouse_views_on_the_sample(sample_run):
-    warehouse, _, _, _ = sample_run
+    warehouse, _, _, _, _ = sample_run
     with duckdb.connect(str(warehouse / "geowire.duckdb"), read_only=True) as con:
         [(expected_dyads,)] = con.execute(
             "SELECT sum(len(source_actor_ids) * greatest(len(target_actor_ids), 1)) FROM news.events"
