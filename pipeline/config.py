@@ -24,6 +24,8 @@ class Settings:
     workers: int
     task_retries: int
     sources: Path | None = None  # a sources file (feeds and inboxes); without one, `inbox` is the only source
+    # From this many ingested records, `geowire run` gives normalise, validate and load a process each.
+    stage_process_records: int = 200
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -41,4 +43,5 @@ class Settings:
             workers=int(env.get("GEOWIRE_WORKERS", "1")),
             task_retries=int(env.get("GEOWIRE_TASK_RETRIES", "2")),
             sources=Path(env["GEOWIRE_SOURCES"]) if env.get("GEOWIRE_SOURCES") else None,
+            stage_process_records=int(env.get("GEOWIRE_STAGE_PROCESS_RECORDS", "200")),
         )
