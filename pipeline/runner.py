@@ -33,31 +33,30 @@ def run_pipeline(
     seconds["ingest"] = ingested["seconds"]
     # A process of its own costs a stage about 1.5 s to start; below this size its leftovers cost less.
     own_process = ingested["records"] >= settings.stage_process_records
-
-    def run_stage(stage: Callable[..., dict], *args: Any) -> dict:
-        return _in_own_process(stage, *args) if own_process else stage(*args)
-
-    normalized = run_stage(stages.normalize, warehouse, date, settings.workers, settings.batch_size)
+    normalized = _run_stage(own_process, stages.normalize, warehouse, date, settings.workers, settings.batch_size)
     seconds["normalize"] = normalized["seconds"]
     extracted = stages.extract(
         warehouse, date, settings.spacy_model, settings.batch_size, settings.workers, progress=progress
     )
     seconds["extract"] = extracted["seconds"]
-    validated = run_stage(stages.validate, warehouse, date)
+    validated = _run_stage(own_process, stages.validate, warehouse, date)
     seconds["validate"] = validated["seconds"]
     published = stages.publish(warehouse, date)
     seconds["publish"] = published["seconds"]
-    loaded = run_stage(stages.load_warehouse, warehouse, date)
+    loaded = _run_stage(own_process, stages.load_warehouse, warehouse, date)
     seconds["load_warehouse"] = loaded["seconds"]
     summary = summarize(date, warehouse, ingested, normalized, published, seconds)
     return {**summary, "report": str(write_report(warehouse, date))}
 
 
-def _in_own_process(stage: Callable[..., dict], *args: Any) -> dict:
-    """A stage in a spawned process of its own, as an Airflow task runs. Arrow's and DuckDB's allocators keep
-    what a stage freed, and validation imports GX: in one process, each stage would start from what the ones
-    before it left, and the run's peak would be their sum rather than its largest stage's. (Extraction stays
-    here: its model runs in worker processes already, and it reports progress to the caller.)"""
+def _run_stage(own_process: bool, stage: Callable[..., dict], *args: Any) -> dict:
+    """`stage(*args)`, here or in a spawned process of its own, as an Airflow task runs. Arrow's and DuckDB's
+    allocators keep what a stage freed, and validation imports GX: in one process, each stage would start from
+    what the ones before it left, and the run's peak would be their sum rather than its largest stage's.
+    (Extraction always runs here: its model runs in worker processes already, and it reports progress to the
+    caller.)"""
+    if not own_process:
+        return stage(*args)
     context = multiprocessing.get_context("spawn")
     level = logging.getLogger().level
     with ProcessPoolExecutor(1, mp_context=context, initializer=_log_at, initargs=(level,)) as pool:

@@ -49,7 +49,7 @@ def write_inbox(n: int, inbox: Path) -> int:
 class StageMemory:
     """Peak RSS per stage, sampled inside the run: of this (the main) process, and of the largest other process
     (a stage's own process, a pool worker). The stage is known by wrapping what `run_pipeline` calls: the stages
-    it runs here, and the function that runs a stage in a process of its own."""
+    it always runs here, and the function that runs the others here or in a process of their own."""
 
     IN_PROCESS = ("ingest", "extract", "publish")
 
@@ -64,8 +64,8 @@ class StageMemory:
 
         for name in self.IN_PROCESS:
             setattr(stages, name, self._labelled(name, getattr(stages, name)))
-        own_process = runner._in_own_process
-        runner._in_own_process = lambda stage, *args: self._labelled(stage.__name__, own_process)(stage, *args)
+        run_stage = runner._run_stage
+        runner._run_stage = lambda own, stage, *args: self._labelled(stage.__name__, run_stage)(own, stage, *args)
         self._thread.start()
         return self
 
