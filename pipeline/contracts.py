@@ -71,17 +71,17 @@ class TableContract:
         return f"CREATE TABLE IF NOT EXISTS {schema}.{self.name} (\n  {cols},\n  partition_date DATE NOT NULL\n)"
 
     def duckdb_comments(self, schema: str = "news") -> list[str]:
-        statements = [f"COMMENT ON TABLE {schema}.{self.name} IS {_sql_string(self.description)}"]
+        statements = [f"COMMENT ON TABLE {schema}.{self.name} IS {sql_string(self.description)}"]
         for c in self.columns:
-            statements.append(f"COMMENT ON COLUMN {schema}.{self.name}.{c.name} IS {_sql_string(c.description)}")
+            statements.append(f"COMMENT ON COLUMN {schema}.{self.name}.{c.name} IS {sql_string(c.description)}")
         statements.append(
             f"COMMENT ON COLUMN {schema}.{self.name}.partition_date IS "
-            f"{_sql_string('Nightly run partition (date=YYYY-MM-DD) the row was published in.')}"
+            f"{sql_string('Nightly run partition (date=YYYY-MM-DD) the row was published in.')}"
         )
         return statements
 
 
-def _sql_string(text: str) -> str:
+def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 

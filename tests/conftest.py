@@ -169,6 +169,20 @@ def two_nights(tmp_path_factory) -> Path:
     return root / "warehouse"
 
 
+def stage_night(articles: list[dict], staging: Path, skip: str | None = None) -> dict[str, Path]:
+    """A partition's staged files as validation leaves them: these `articles` rows, every other table empty
+    (`skip`: one table left out)."""
+    from pipeline import contracts, storage
+
+    return {
+        name: storage.write_parquet(
+            storage.to_arrow(name, articles if name == "articles" else []), staging / f"{name}.parquet"
+        )
+        for name in contracts.table_names()
+        if name != skip
+    }
+
+
 def article_row(aid: str, text: str = "NATO met.", content_hash: str = "0" * 32) -> dict:
     """One `articles` row of the contract, for tests that write tables by hand."""
     return {

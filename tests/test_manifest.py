@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from pipeline import contracts, manifest, storage
 from pipeline.cli import app
+from tests.conftest import stage_night
 from tests.test_warehouse_swap import NIGHTS, night_article
 
 DATE = "2026-01-07"
@@ -16,13 +17,7 @@ DATE = "2026-01-07"
 
 def publish_with_manifest(wh, tmp_path, date=DATE):
     """What `stages.publish` does: describe the staged files, publish them, write the manifest last."""
-    staged = {
-        name: storage.write_parquet(
-            storage.to_arrow(name, [night_article(a) for a in NIGHTS[date]] if name == "articles" else []),
-            tmp_path / "staged" / f"{name}.parquet",
-        )
-        for name in contracts.table_names()
-    }
+    staged = stage_night([night_article(a) for a in NIGHTS[date]], tmp_path / "staged")
     contents = manifest.describe(staged, date)
     manifest.remove(wh, date)
     storage.publish_partition(staged, wh, date)

@@ -241,16 +241,12 @@ def test_a_load_writes_the_night_in_small_row_groups_as_it_goes(tmp_path):
     import duckdb
 
     from pipeline import warehouse
-    from tests.conftest import article_row
+    from tests.conftest import article_row, stage_night
 
     rng = random.Random(21)
     date_ = "2026-01-07"
     rows = [article_row(f"a{i:05d}", " ".join(rng.choices(WORDS, k=1_500))) for i in range(5_000)]  # ~60 MB
-    staged = {}
-    for name in contracts.table_names():
-        table = storage.to_arrow(name, rows if name == "articles" else [])
-        staged[name] = storage.write_parquet(table, tmp_path / "staging" / f"{name}.parquet")
-    storage.publish_partition(staged, tmp_path / "wh", date_)
+    storage.publish_partition(stage_night(rows, tmp_path / "staging"), tmp_path / "wh", date_)
     assert warehouse.load_partition(tmp_path / "wh", date_)["articles"] == len(rows)
     database = warehouse.database_path(tmp_path / "wh")
     assert not database.with_name(f"{database.name}.wal").exists()

@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline import contracts, storage, warehouse
-from tests.conftest import REPO, article_row
+from pipeline import storage, warehouse
+from tests.conftest import REPO, article_row, stage_night
 
 NIGHTS = {"2026-01-06": ["a1", "a2"], "2026-01-07": ["b1"], "2026-01-08": ["c1", "c2", "c3"]}
 
@@ -40,13 +40,7 @@ def night_article(aid: str) -> dict:
 
 def publish_night(wh: Path, date: str, skip: str | None = None) -> None:
     """Publish a partition with the given night's articles (the other tables empty), as `publish` would."""
-    staging = wh / "_staging" / date
-    staged = {}
-    for name in contracts.table_names():
-        if name == skip:
-            continue
-        rows = [night_article(a) for a in NIGHTS[date]] if name == "articles" else []
-        staged[name] = storage.write_parquet(storage.to_arrow(name, rows), staging / f"{name}.parquet")
+    staged = stage_night([night_article(a) for a in NIGHTS[date]], wh / "_staging" / date, skip)
     storage.publish_partition(staged, wh, date)
 
 
