@@ -13,6 +13,7 @@ import pytest
 
 from pipeline import stages
 from pipeline.config import Settings
+from pipeline.extract.events import may_name_place
 from pipeline.extract.extractor import Extractor
 from pipeline.extract.fast_rules import FastAttributeRuler, FastLemmatizer
 from pipeline.extract.gazetteer import load_gazetteer
@@ -74,6 +75,20 @@ def test_ner_gate_finds_unknown_officials_and_places(extractor):
     assert "PER:tomas-brevik" in {m.actor_id for m in first.mentions}
     assert "PER:brevik" in {m.actor_id for m in titled.mentions}
     assert [e["location"] for e in place.events] == ["Oslo"]
+
+
+def test_place_gate_runs_ner_only_where_a_name_follows_in_or_at(extractor):
+    """The late NER for an event's location: only for a word not all in lower case after "in"/"at" (or "in the")."""
+    may, may_not = (
+        ["talks in Oslo", "a rally at the Kremlin", "troops in the U.S.", "talks in 2021"],
+        ["talks in the morning", "a rally at noon", "they met in", "talks at a time of crisis"],
+    )
+    assert [may_name_place(extractor.nlp.make_doc(text)) for text in may + may_not] == [True] * 4 + [False] * 4
+    morning, oslo = extractor.extract_batch(
+        _articles(["Japan and Norway held talks in the morning.", "Japan and Norway held talks in Oslo."]),
+        date(2026, 1, 7),
+    )
+    assert [e["location"] for e in morning.events + oslo.events] == [None, "Oslo"]
 
 
 def test_ner_gate_changes_nothing(extractor):

@@ -94,6 +94,8 @@ INFLECTION_CACHE_LIMIT = 200_000  # words remembered by `EventCoder._inflection_
 LEADING_VERBS = frozenset({"take", "play", "lead", "spearhead", "head"})
 # "Hungary said it will support ...": a pronoun subject of a reported clause is the actor who speaks.
 REPORTED_PRONOUNS = frozenset({"it", "they", "he", "she", "we"})
+# The prepositions before an event's location ("talks in Oslo", "a rally at the Kremlin").
+PLACE_PREPOSITIONS = frozenset({"in", "at"})
 # Where an unnamed group acts: "rebels in Chad", "protesters at a jail in Dili".
 LOCATION_PREPS = frozenset({"in", "at", "near", "outside", "across", "throughout", "inside", "of", "from"})
 # "will not accept", "would not meet": a stated refusal to cooperate is a rejection (CAMEO 12).
@@ -1001,7 +1003,7 @@ def coder_location(coder: EventCoder, doc: Doc) -> tuple[str | None, str | None]
     """The first place named after "in"/"at" ("a meeting in Paris"), with its country when the dictionary knows it."""
     g = coder.gazetteer
     for ent in doc.ents:
-        if ent.label_ in ("GPE", "LOC", "FAC") and ent.start > 0 and doc[ent.start - 1].lower_ in ("in", "at"):
+        if ent.label_ in ("GPE", "LOC", "FAC") and ent.start > 0 and doc[ent.start - 1].lower_ in PLACE_PREPOSITIONS:
             name = ent.text[4:] if ent.text.startswith("the ") else ent.text
             alias = g.aliases.get(name)
             country = g.place_country(name)
@@ -1009,3 +1011,17 @@ def coder_location(coder: EventCoder, doc: Doc) -> tuple[str | None, str | None]
                 country = alias.actor_id
             return name, country
     return None, None
+
+
+def may_name_place(doc: Doc) -> bool:
+    """Whether `coder_location` can find a place in the sentence: a word that is not all lower case ("Paris",
+    "U.S.", "2021") right after "in"/"at" or after "in the"/"at the". A place is a name, so a sentence without
+    one ("in the morning", "at a time") needs no NER for its location."""
+    for i, token in enumerate(doc[:-1]):
+        if token.lower_ in PLACE_PREPOSITIONS:
+            following = doc[i + 1]
+            if following.lower_ == "the" and i + 2 < len(doc):
+                following = doc[i + 2]
+            if not following.is_lower:
+                return True
+    return False
