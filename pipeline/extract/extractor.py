@@ -151,8 +151,8 @@ class Extractor:
         """An event's location comes from the entities of its sentence: the sentences that hold an event but have
         not been through NER get it now if they may name a place, and their events the location the full pipeline
         would have given. Not exact by construction: a "place" NER finds in lower-case words ("in red states") is
-        skipped. On 950 corpus releases the gate ran NER late on 501 sentences instead of 1,415, and of the 294
-        locations found the old way one differed, "red states" (tests/test_throughput.py)."""
+        skipped. On 950 corpus releases the test ran NER late on 501 sentences instead of 1,415, and of the 294
+        locations found without it one differed, "red states" (README, Throughput)."""
         held = {(pos, e.sentence_index) for pos, found in enumerate(events) for e in found} - recognised
         # A place is a name after "in" or "at" (`may_name_place`); without one the location stays empty.
         late = sorted(key for key in held if may_name_place(parsed[key[0]][key[1]]))
