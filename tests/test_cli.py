@@ -8,6 +8,8 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import pyarrow.parquet as pq
@@ -36,6 +38,14 @@ def geowire_in_process(*args: str, env: dict | None = None) -> subprocess.Comple
     return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
+class SampleRun(NamedTuple):
+    warehouse: Path
+    summary: dict  # the first run's `--json` output
+    again: dict  # the second run's
+    hashes: dict[str, str]  # the published files after the first run
+    log: str  # the first run's stderr, with `-v`
+
+
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
@@ -54,17 +64,16 @@ def sample_run(tmp_path_factory):
     hashes = parquet_hashes(warehouse)
     second = geowire_in_process("run", "--input", str(inbox), "--warehouse", str(warehouse), "--date", DATE, "--json")
     assert second.returncode == 0, second.stderr
-    return warehouse, json.loads(first.stdout), json.loads(second.stdout), hashes, first.stderr
+    return SampleRun(warehouse, json.loads(first.stdout), json.loads(second.stdout), hashes, first.stderr)
 
 
 def test_rerun_is_byte_identical(sample_run):
-    warehouse, _, _, first_hashes, _ = sample_run
-    assert len(first_hashes) == 5
-    assert parquet_hashes(warehouse) == first_hashes
+    assert len(sample_run.hashes) == 5
+    assert parquet_hashes(sample_run.warehouse) == sample_run.hashes
 
 
 def test_summary_counts(sample_run):
-    _, summary, again, _, _ = sample_run
+    summary, again = sample_run.summary, sample_run.again
     assert summary["inputs_read"] == 6 and summary["articles_published"] == 6
     assert summary["duplicates"] == 0 and summary["quarantined"] == 0 and summary["counts_balance"]
     assert set(summary["seconds"]) == {"ingest", "normalize", "extract", "validate", "publish", "load_warehouse"}
@@ -72,13 +81,13 @@ def test_summary_counts(sample_run):
 
 
 def test_verbose_logs_a_line_per_stage_also_from_the_stages_in_their_own_process(sample_run):
-    log = sample_run[4]
+    log = sample_run.log
     for stage in ("ingest", "normalize", "extract", "validate", "publish", "load_warehouse"):
         assert re.search(rf"^INFO {stage} {{", log, re.MULTILINE), f"no log line of {stage}:\n{log[-2000:]}"
 
 
 def test_published_layout_and_metadata(sample_run):
-    warehouse, summary, _, _, _ = sample_run
+    warehouse, summary = sample_run.warehouse, sample_run.summary
     for table in ("articles", "actors", "actor_mentions", "events", "commitments"):
         path = warehouse / "parquet" / table / f"date={DATE}" / "part-0.parquet"
         meta = pq.read_metadata(path)
@@ -89,7 +98,7 @@ def test_published_layout_and_metadata(sample_run):
 
 
 def test_sample_actors_in_duckdb(sample_run):
-    warehouse, _, _, _, _ = sample_run
+    warehouse = sample_run.warehouse
     with duckdb.connect(str(warehouse / "geowire.duckdb"), read_only=True) as con:
         actors = {
             r[0]
@@ -173,7 +182,7 @@ def test_clear_errors(tmp_path):
 
 
 def test_warehouse_views_on_the_sample(sample_run):
-    warehouse, _, _, _, _ = sample_run
+    warehouse = sample_run.warehouse
     with duckdb.connect(str(warehouse / "geowire.duckdb"), read_only=True) as con:
         [(expected_dyads,)] = con.execute(
             "SELECT sum(len(source_actor_ids) * greatest(len(target_actor_ids), 1)) FROM news.events"

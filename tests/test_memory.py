@@ -7,11 +7,13 @@ import os
 import random
 from datetime import UTC, date, datetime
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline import contracts, storage
+from pipeline import contracts, storage, warehouse
 from pipeline.neardup import NearDuplicateIndex, jaccard, shingles
+from tests.conftest import article_row, stage_night
 
 WORDS = "summit talks aid pledge minister treaty border sanctions trade security council envoy".split()
 
@@ -238,11 +240,6 @@ def test_near_duplicate_index_keeps_its_originals_on_disk(tmp_path):
 def test_a_load_writes_the_night_in_small_row_groups_as_it_goes(tmp_path):
     """DuckDB writes an inserted row group to the file when it is full; with small row groups a load's
     transaction holds one of them, not the night's article texts. Every text arrives whole."""
-    import duckdb
-
-    from pipeline import warehouse
-    from tests.conftest import article_row, stage_night
-
     rng = random.Random(21)
     date_ = "2026-01-07"
     rows = [article_row(f"a{i:05d}", " ".join(rng.choices(WORDS, k=1_500))) for i in range(5_000)]  # ~60 MB
